@@ -1,0 +1,85 @@
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { GatewayError } from '../schema/errors.js';
+
+/**
+ * The one place the gateway talks HTTP to providers: an undici Agent (keep-alive pools per origin),
+ * with undici's errors mapped to gateway errors (unreachable: 502, timeouts: 504).
+ */
+export interface UpstreamRequest {
+  method?: 'GET' | 'POST';
+  url: string;
+  headers: Record<string, string>;
+  body?: string | Uint8Array;
+  signal?: AbortSignal;
+  /** Time allowed until the status line and headers arrive. */
+  headersTimeoutMs: number;
+  /** Time allowed between two body chunks (the stream idle timeout for streams). */
+  bodyTimeoutMs: number;
+  provider: string;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+export class UpstreamClient {
+  readonly #agent: Agent;
+
+  constructor(opts: { connectionsPerOrigin?: number } = {}) {
+    this.#agent = new Agent({
+      connections: opts.connectionsPerOrigin ?? 256,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      pipelining: 1,
+    });
+  }
+
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    try {
+      const res = await this.#agent.request({
+        origin: new URL(req.url).origin,
+        path: pathOf(req.url),
+        method: req.method ?? 'POST',
+        headers: req.headers,
+        body: req.body,
+        signal: req.signal,
+        headersTimeout: req.headersTimeoutMs,
+        bodyTimeout: req.bodyTimeoutMs,
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.body };
+    } catch (err) {
+      throw toGatewayError(err, req.provider);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
+}
+
+function pathOf(url: string): string {
+  const u = new URL(url);
+  return u.pathname + u.search;
+}
+
+/** Maps a network-level failure (connect, timeout, reset, abort) to a gateway error. */
+export function toGatewayError(err: unknown, provider: string): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const e = err as { name?: string; code?: string; message?: string };
+  if (err instanceof undiciErrors.HeadersTimeoutError || e.code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return new GatewayError('GH_ERR_UPSTREAM_TIMEOUT', `${provider}: no response from upstream within the request timeout`, { provider, retryable: true, cause: err });
+  }
+  if (err instanceof undiciErrors.BodyTimeoutError || e.code === 'UND_ERR_BODY_TIMEOUT') {
+    return new GatewayError('GH_ERR_STREAM_IDLE', `${provider}: upstream stopped sending data (idle timeout)`, { provider, retryable: true, cause: err });
+  }
+  if (e.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new GatewayError('GH_ERR_UPSTREAM_TIMEOUT', `${provider}: connecting to upstream timed out`, { provider, retryable: true, cause: err });
+  }
+  if (e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED') {
+    return new GatewayError('GH_ERR_UPSTREAM_UNREACHABLE', `${provider}: upstream request aborted`, { provider, retryable: false, cause: err });
+  }
+  const detail = e.code ?? e.message ?? String(err);
+  return new GatewayError('GH_ERR_UPSTREAM_UNREACHABLE', `${provider}: upstream unreachable (${detail})`, { provider, retryable: true, cause: err });
+}

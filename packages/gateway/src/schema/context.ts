@@ -1,0 +1,51 @@
+/** Keys the gateway owns in every request context; plugin writes to them are dropped. */
+export const RESERVED_PREFIX = 'gatehouse.';
+export const REQUEST_ID_KEY = 'request_id';
+
+export function isReservedKey(key: string): boolean {
+  return key === REQUEST_ID_KEY || key.startsWith(RESERVED_PREFIX);
+}
+
+/**
+ * The per-request context: one JSON object shared by every hook of every plugin, in order.
+ * The gateway writes through `setReserved`; plugins through `setValue`, which ignores reserved keys.
+ */
+export class RequestContext {
+  readonly values: Record<string, unknown>;
+
+  constructor(requestId: string) {
+    this.values = { [REQUEST_ID_KEY]: requestId };
+  }
+
+  get requestId(): string {
+    return this.values[REQUEST_ID_KEY] as string;
+  }
+
+  value(key: string): unknown {
+    return this.values[key];
+  }
+
+  /** Plugin-facing write. Returns false when the key is reserved and the write was dropped. */
+  setValue(key: string, value: unknown): boolean {
+    if (isReservedKey(key)) return false;
+    this.values[key] = value;
+    return true;
+  }
+
+  setReserved(key: string, value: unknown): void {
+    this.values[key] = value;
+  }
+
+  /** Applies a context object returned by a plugin (WASM hooks return the whole object). */
+  merge(next: unknown): void {
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) return;
+    const obj = next as Record<string, unknown>;
+    for (const k in obj) if (!isReservedKey(k)) this.values[k] = obj[k];
+    // A key the plugin left out of its returned object is removed, unless it is reserved.
+    for (const k in this.values) if (!(k in obj) && !isReservedKey(k)) delete this.values[k];
+  }
+
+  toJSON(): Record<string, unknown> {
+    return this.values;
+  }
+}

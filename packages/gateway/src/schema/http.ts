@@ -1,0 +1,26 @@
+/**
+ * The HTTP shapes transport hooks see. Bodies are bytes here; the WASM host turns them into
+ * base64 at its boundary. Headers and query keep the client's case; look them up with `headerOf`.
+ */
+export interface HttpRequestData {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  path_params: Record<string, string>;
+  body: Uint8Array | null;
+}
+
+export interface HttpResponseData {
+  status_code: number;
+  headers: Record<string, string>;
+  body: Uint8Array | null;
+}
+
+export function headerOf(headers: Record<string, string>, name: string): string | undefined {
+  const direct = headers[name];
+  if (direct !== undefined) return direct;
+  const lower = name.toLowerCase();
+  for (const k in headers) if (k.toLowerCase() === lower) return headers[k];
+  return undefined;
+}

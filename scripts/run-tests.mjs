@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Runs every `*.test.ts` under test/ and examples/ with node's own test runner (TypeScript via tsx).
+// Node 20's `--test` does not expand globs, so the files are collected here.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const root = new URL('..', import.meta.url).pathname;
+const roots = ['test', 'examples'];
+const filter = process.argv.slice(2);
+
+function collect(dir, out) {
+  let names;
+  try { names = readdirSync(dir); } catch { return out; }
+  for (const name of names) {
+    if (name === 'node_modules' || name === 'build' || name === 'target') continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) collect(p, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+let files = roots.flatMap((r) => collect(join(root, r), [])).sort();
+if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NODE_NO_WARNINGS: '1' },
+});
+process.exit(res.status ?? 1);
