@@ -1,0 +1,67 @@
+import { GatewayError } from '../../schema/errors.js';
+import type { LLMRequest, RequestType } from '../../schema/request.js';
+import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.js';
+import { versionedUrl } from '../translate/base-url.js';
+import { includeUsage } from '../translate/params.js';
+import { chatRequestFromText, textCompletionFromChat, textStreamFromChat } from '../translate/text-completion.js';
+import { readJson } from '../translate/upstream-body.js';
+import { upstreamStatusError } from '../translate/upstream-error.js';
+import { anthropicBody } from './request.js';
+import { anthropicErrorDialect, anthropicToChat } from './response.js';
+import { anthropicStream } from './stream.js';
+
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+/**
+ * Anthropic Messages API (`POST {base}/v1/messages`). Chat completions are translated both ways;
+ * text completions ride on the same endpoint as a one-message chat. Anthropic has no embeddings.
+ */
+export class AnthropicAdapter implements ProviderAdapter {
+  readonly kind = 'anthropic';
+  readonly defaultBaseUrl = 'https://api.anthropic.com';
+  readonly requiresKey = true;
+
+  supports(type: RequestType): boolean {
+    return type === 'chat_completion' || type === 'text_completion';
+  }
+
+  async send(req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
+    if (!this.supports(req.request_type)) {
+      throw new GatewayError('GH_ERR_UNSUPPORTED_OPERATION', `anthropic does not support ${req.request_type}`, { provider: this.kind, allowFallbacks: true });
+    }
+    if (req.request_type === 'text_completion') {
+      const result = await this.#chat(chatRequestFromText(req, this.kind), call);
+      return result.kind === 'stream'
+        ? { kind: 'stream', stream: textStreamFromChat(result.stream) }
+        : { kind: 'response', response: { text_completion_response: textCompletionFromChat(result.response.chat_response) } };
+    }
+    return this.#chat(req, call);
+  }
+
+  async #chat(req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
+    const stream = req.params.stream === true;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'anthropic-version': ANTHROPIC_VERSION,
+      ...call.network.extraHeaders,
+    };
+    if (call.key.value) headers['x-api-key'] = call.key.value;
+    const res = await call.http.request({
+      url: versionedUrl(call.network.baseUrl || this.defaultBaseUrl, '/v1', '/messages'),
+      headers,
+      body: JSON.stringify(anthropicBody(req)),
+      signal: call.signal,
+      headersTimeoutMs: call.network.requestTimeoutMs,
+      bodyTimeoutMs: stream ? call.network.streamIdleTimeoutMs : call.network.requestTimeoutMs,
+      provider: this.kind,
+    });
+    if (res.status < 200 || res.status > 299) throw await upstreamStatusError(res, this.kind, anthropicErrorDialect);
+    if (stream) return { kind: 'stream', stream: anthropicStream(res, this.kind, req.model, includeUsage(req.params)) };
+    const body = await readJson<Record<string, unknown>>(res, this.kind);
+    if (!body || typeof body !== 'object' || body.type === 'error' || !Array.isArray(body.content)) {
+      const message = anthropicErrorDialect(body).message ?? 'upstream answered without a message';
+      throw new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${this.kind}: ${message}`, { provider: this.kind, retryable: true });
+    }
+    return { kind: 'response', response: { chat_response: anthropicToChat(body, req.model) } };
+  }
+}
