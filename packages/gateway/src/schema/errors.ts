@@ -80,7 +80,7 @@ export class GatewayError extends Error {
     this.upstreamCode = opts.upstreamCode;
   }
 
-  static [Symbol.hasInstance](x: unknown): boolean {
+  static override [Symbol.hasInstance](x: unknown): boolean {
     return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[kGatewayError] === true;
   }
 

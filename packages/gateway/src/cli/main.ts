@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { serve } from './serve.js';
+
+const USAGE = `Usage:
+  gatehouse serve [-c|--config FILE] [--port N] [--host H]
+      Start the gateway. FILE defaults to $GATEHOUSE_CONFIG, else ./config.json.
+      The port defaults to $PORT, else the config's server.port, else 8080.
+  gatehouse schema
+      Print the JSON Schema of config.json (for editors).
+  gatehouse --help | --version`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  if (command === '--version' || command === '-v') {
+    const { createRequire } = await import('node:module');
+    console.log((createRequire(import.meta.url)('../../package.json') as { version: string }).version);
+    return 0;
+  }
+  if (command === 'serve') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' } },
+      strict: true,
+    });
+    return serve({ config: values.config, port: values.port, host: values.host });
+  }
+  if (command === 'schema') {
+    const { configJsonSchema } = await import('../config/json-schema.js');
+    console.log(JSON.stringify(configJsonSchema(), null, 2));
+    return 0;
+  }
+  console.error(`gatehouse: unknown command "${command}"\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { if (code !== -1) process.exitCode = code; },
+  (err) => {
+    console.error(`gatehouse: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

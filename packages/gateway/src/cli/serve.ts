@@ -1,0 +1,71 @@
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import { startGateway } from '../core/start.js';
+import { createLogger } from '../observability/log.js';
+import { PluginLoadError } from '../plugins/load.js';
+
+export interface ServeArgs { config?: string; port?: string; host?: string }
+
+/**
+ * `gatehouse serve`: load and check the config, load plugins, listen, print what is served.
+ * Returns -1 while serving (the process lives on); SIGTERM/SIGINT drain and exit 0.
+ */
+export async function serve(args: ServeArgs): Promise<number> {
+  const file = args.config ?? process.env.GATEHOUSE_CONFIG ?? 'config.json';
+  const portText = args.port ?? process.env.PORT;
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    console.error(`gatehouse: --port must be an integer between 0 and 65535, got "${portText}"`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfigFile(file);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`gatehouse: refusing to start: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  const log = createLogger();
+  let running;
+  try {
+    running = await startGateway(config, { port, host: args.host, log });
+  } catch (err) {
+    if (err instanceof PluginLoadError) {
+      console.error(`gatehouse: refusing to start: ${err.message}`);
+      return 1;
+    }
+    console.error(`gatehouse: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  printBanner(running.url, running.gateway);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, inflight: running.gateway.inflight }, 'shutting down: draining in-flight requests');
+    running.close().then(({ clean }) => {
+      log.info({ clean }, clean ? 'stopped' : 'stopped after the grace period; unfinished requests were closed');
+      process.exit(0);
+    }, (err) => {
+      log.error({ err: String(err) }, 'error during shutdown');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return -1;
+}
+
+function printBanner(url: string, gw: import('../core/gateway.js').Gateway): void {
+  const lines = [`Gatehouse listening on ${url}`, '  providers:'];
+  for (const p of gw.config.providers.values()) {
+    const models = p.models.length ? p.models.join(', ') : '';
+    lines.push(`    ${p.name} (${p.adapter.kind}, ${p.keys.length} key${p.keys.length === 1 ? '' : 's'}) models: ${models}${p.anyModel ? (models ? ', ' : '') + 'any' : ''}`);
+  }
+  lines.push(`  plugins: ${gw.pipeline.entries.length ? gw.pipeline.entries.map((e) => `${e.name} [${e.onError}]`).join(', ') : '(none)'}`);
+  lines.push(`  try: curl ${url}/v1/models`);
+  console.log(lines.join('\n'));
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { configSchema, type ParsedConfig } from './schema.js';
+import { formatPath, resolveEnvRefs } from './env-refs.js';
+import { buildProviders, type ProviderSettings } from './providers.js';
+
+/** A config that cannot be used; the message names the JSON path and what was expected. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The validated, immutable configuration the gateway runs with. */
+export interface GatewayConfig {
+  /** Absolute path of the file it came from, or undefined when built in code. */
+  file: string | undefined;
+  /** Relative plugin paths resolve against this. */
+  baseDir: string;
+  maxBodyBytes: number;
+  shutdownGraceMs: number;
+  bodyTimeoutMs: number;
+  providers: ReadonlyMap<string, ProviderSettings>;
+  plugins: ParsedConfig['plugins'];
+  server: { host: string; port: number };
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${abs}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${abs} is not valid JSON: ${(err as Error).message}`);
+  }
+  return buildConfig(raw, { file: abs, baseDir: dirname(abs), env });
+}
+
+export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: string; env?: NodeJS.ProcessEnv } = {}): GatewayConfig {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`);
+    throw new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}:\n${lines.join('\n')}`);
+  }
+  let cfg: ParsedConfig;
+  try {
+    cfg = resolveEnvRefs(parsed.data, opts.env ?? process.env) as ParsedConfig;
+  } catch (err) {
+    throw new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: ${(err as Error).message}`);
+  }
+  const providers = buildProviders(cfg.providers, (msg) => new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: ${msg}`));
+  const names = new Set<string>();
+  cfg.plugins.forEach((p, i) => {
+    if (p.enabled && names.has(p.name)) throw new ConfigError(`invalid config: plugins[${i}].name: "${p.name}" is used by two enabled plugins`);
+    names.add(p.name);
+  });
+  return Object.freeze({
+    file: opts.file,
+    baseDir: opts.baseDir ?? process.cwd(),
+    maxBodyBytes: Math.floor(cfg.client.max_request_body_size_mb * 1024 * 1024),
+    shutdownGraceMs: cfg.client.shutdown_grace_seconds * 1000,
+    bodyTimeoutMs: cfg.client.request_body_timeout_seconds * 1000,
+    providers,
+    plugins: cfg.plugins,
+    server: { host: cfg.server?.host ?? '127.0.0.1', port: cfg.server?.port ?? 8080 },
+  });
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * The config file, in Bifrost's `config.json` format, so an existing Bifrost/DeepIntShield config
+ * loads unchanged: unknown keys (stores, governance, mcp...) are accepted and ignored, and
+ * durations take Bifrost's forms (integer milliseconds or strings like "500ms", "2s").
+ */
+
+/** Integer milliseconds, or a duration string: "250ms", "1.5s", "2m". */
+export const durationMs = z.union([
+  z.number().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m)$/, 'a duration like "500ms", "2s" or "1m"'),
+]).transform((v) => {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(v) as RegExpExecArray;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
+});
+
+const secret = z.string().describe('a literal value, or "env.NAME" to read it from the environment');
+
+export const keySchema = z.looseObject({
+  name: z.string().optional(),
+  id: z.string().optional(),
+  value: secret.default(''),
+  models: z.array(z.string()).default([]),
+  weight: z.number().positive().default(1),
+});
+
+export const networkSchema = z.looseObject({
+  base_url: z.string().url().optional(),
+  extra_headers: z.record(z.string(), z.string()).default({}),
+  default_request_timeout_in_seconds: z.number().positive().default(30),
+  max_retries: z.number().int().min(0).max(10).default(0),
+  retry_backoff_initial_ms: durationMs.default(500),
+  retry_backoff_max_ms: durationMs.default(5000),
+  stream_idle_timeout_in_seconds: z.number().positive().default(60),
+});
+
+export const providerSchema = z.looseObject({
+  keys: z.array(keySchema).default([]),
+  network_config: networkSchema.default(() => networkSchema.parse({})),
+  meta_config: z.record(z.string(), z.unknown()).default({}),
+  /** Bifrost's custom providers: a new name on top of a known wire format. */
+  custom_provider_config: z.looseObject({ base_provider_type: z.string() }).optional(),
+});
+
+export const pluginSchema = z.looseObject({
+  name: z.string().min(1),
+  enabled: z.boolean().default(true),
+  path: z.string().min(1),
+  config: z.record(z.string(), z.unknown()).nullish().transform((c) => c ?? {}),
+  placement: z.enum(['pre_builtin', 'builtin', 'post_builtin']).default('post_builtin'),
+  order: z.number().int().default(0),
+  on_error: z.enum(['fail_closed', 'fail_open']).default('fail_closed'),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hexadecimal characters').optional(),
+  limits: z.strictObject({
+    memory_mb: z.number().positive().max(4096).optional(),
+    fuel: z.number().int().positive().optional(),
+    timeout_ms: z.number().positive().optional(),
+  }).default({}),
+  isolation: z.enum(['inline', 'worker']).default('inline'),
+  instances: z.number().int().min(1).max(64).optional(),
+});
+
+export const clientSchema = z.looseObject({
+  max_request_body_size_mb: z.number().positive().default(100),
+  /** Our own: how long in-flight requests may take to finish on shutdown. */
+  shutdown_grace_seconds: z.number().nonnegative().default(30),
+  /** Our own: a request whose body has not fully arrived after this long is closed with 408. */
+  request_body_timeout_seconds: z.number().positive().default(30),
+});
+
+export const configSchema = z.looseObject({
+  $schema: z.string().optional(),
+  client: clientSchema.default(() => clientSchema.parse({})),
+  providers: z.record(z.string(), providerSchema).default({}),
+  plugins: z.array(pluginSchema).nullish().transform((p) => p ?? []),
+  /** Our own: where the server listens unless the command line says otherwise. */
+  server: z.looseObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).optional(),
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedProvider = z.output<typeof providerSchema>;
+export type ParsedPlugin = z.output<typeof pluginSchema>;

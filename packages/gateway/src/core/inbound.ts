@@ -1,0 +1,24 @@
+import type { RequestType } from '../schema/request.js';
+
+/** A request as the transport hands it to the core: no node:http types beyond plain data. */
+export interface InboundRequest {
+  requestId: string;
+  requestType: RequestType;
+  method: string;
+  path: string;
+  /** Header pairs as received (original case), name then value. */
+  rawHeaders: readonly string[];
+  query: Record<string, string>;
+  body: Buffer;
+}
+
+/** Where the core writes its answer; the transport implements it over node:http. */
+export interface ResponseSink {
+  /** Aborted when the client goes away before the answer is complete. */
+  readonly signal: AbortSignal;
+  send(status: number, headers: Record<string, string>, body: Uint8Array | string | null): void;
+  startStream(status: number, headers: Record<string, string>): void;
+  /** Writes one SSE `data:` event. Returns a promise only when the socket is full (backpressure). */
+  writeEvent(data: string): void | Promise<void>;
+  endStream(): void;
+}

@@ -1,0 +1,208 @@
+import { RequestContext } from '../schema/context.js';
+import { GatewayError, fromLLMError, isGatewayError, type LLMError } from '../schema/errors.js';
+import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
+import type { ChatCompletion } from '../schema/openai.js';
+import { isStreaming, type LLMRequest } from '../schema/request.js';
+import { responseBody, type LLMResponse } from '../schema/response.js';
+import { StreamChunk } from '../schema/stream.js';
+import { describe, type Gateway } from './gateway.js';
+import type { InboundRequest, ResponseSink } from './inbound.js';
+import { parseInferenceBody } from './parse-request.js';
+import { callWithRetries, type CallOutcome } from './retry.js';
+import type { Target } from './route.js';
+import { completionToChunks } from './stream-convert.js';
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+/** Per-request state threaded through the steps below. */
+interface Exchange {
+  gw: Gateway;
+  ctx: RequestContext;
+  inbound: InboundRequest;
+  sink: ResponseSink;
+  /** The HTTP view for transport hooks; built only when some plugin has one. */
+  http: HttpRequestData | undefined;
+}
+
+/**
+ * One inference request, end to end, in the order of the plugin contract: transport pre-hooks,
+ * parse, then per target (primary, then fallbacks) LLM pre-hooks, provider call with retries,
+ * LLM post-hooks; then transport post-hooks (or, streaming, chunk hooks per event and transport
+ * post-hooks after the end). Never throws: every failure becomes a provider-style error answer.
+ */
+export async function runInference(gw: Gateway, inbound: InboundRequest, sink: ResponseSink): Promise<void> {
+  const ctx = new RequestContext(inbound.requestId);
+  const ex: Exchange = { gw, ctx, inbound, sink, http: gw.pipeline.needsHttpView ? toHttpRequest(inbound) : undefined };
+  try {
+    let body: Uint8Array | null = inbound.body;
+    if (ex.http && gw.pipeline.hasHttpPre) {
+      const pre = await gw.pipeline.runHttpPre(ctx, ex.http);
+      if (pre.response) return await finish(ex, pre.response, pre.ran);
+      body = ex.http.body;
+    }
+    const request = parseInferenceBody(inbound.requestType, body);
+    const targets = [gw.router.resolve(request.model), ...request.fallbacks.map((f) => gw.router.resolve(f, 'fallbacks'))];
+    await attemptTargets(ex, request, targets);
+  } catch (err) {
+    await finish(ex, errorResponse(ex, toError(err))).catch((e2) => gw.log.error({ err: describe(e2) }, 'failed to send error'));
+  }
+}
+
+async function attemptTargets(ex: Exchange, base: LLMRequest, targets: Target[]): Promise<void> {
+  const { gw, ctx, sink } = ex;
+  const pipeline = gw.pipeline;
+  for (let t = 0; t < targets.length; t++) {
+    let target = targets[t] as Target;
+    let req: LLMRequest = { ...base, provider: target.provider.name, model: target.model };
+    let ran = pipeline.entries.length;
+    let resp: LLMResponse | null = null;
+    let err: LLMError | null = null;
+    let gwErr: GatewayError | undefined;
+    let shortCircuited = false;
+    if (pipeline.hasPreLLM) {
+      const pre = await pipeline.runPreLLM(ctx, req);
+      req = pre.request;
+      ran = pre.ran;
+      if (pre.shortCircuit) {
+        shortCircuited = true;
+        resp = pre.shortCircuit.response ?? null;
+        err = pre.shortCircuit.error ?? null;
+      } else if (req.provider !== target.provider.name || req.model !== target.model) {
+        // A pre-hook may reroute the request (a routing plugin): resolve its choice.
+        target = gw.router.resolve(`${req.provider}/${req.model}`);
+      }
+    }
+    if (!shortCircuited) {
+      if (!target.provider.adapter.supports(req.request_type)) {
+        gwErr = new GatewayError('GH_ERR_UNSUPPORTED_OPERATION', `provider "${target.provider.name}" does not support ${req.request_type}`, { provider: target.provider.name });
+        err = gwErr.toLLMError();
+      } else {
+        try {
+          const outcome = await callWithRetries(target, req, gw.http, sink.signal);
+          if (outcome.kind === 'stream') return await streamOut(ex, target, outcome, ran);
+          resp = outcome.response;
+        } catch (e) {
+          gwErr = toError(e);
+          err = gwErr.toLLMError();
+        }
+      }
+    }
+    if (pipeline.hasPostLLM) {
+      const before = err;
+      const out = await pipeline.runPostLLM(ctx, resp, err, ran);
+      resp = out.response;
+      err = out.error;
+      if (err !== before) gwErr = undefined;
+    }
+    if (!err && resp) return await sendLLMResponse(ex, target, req, resp);
+    const final = gwErr ?? (err ? fromLLMError(err) : new GatewayError('GH_ERR_INTERNAL', 'no response and no error after plugins'));
+    const last = t === targets.length - 1;
+    if (last || final.allowFallbacks === false || sink.signal.aborted) return await finish(ex, errorResponse(ex, final, target));
+    gw.log.info({ request_id: ctx.requestId, from: `${target.provider.name}/${target.model}`, to: describeTarget(targets[t + 1]), err: final.message }, 'falling back');
+  }
+}
+
+async function sendLLMResponse(ex: Exchange, target: Target, req: LLMRequest, resp: LLMResponse): Promise<void> {
+  const body = responseBody(resp);
+  if (isStreaming(req)) {
+    // The client asked for a stream, but a plugin answered with a whole response: stream it.
+    const chunks = (body as { object?: string })?.object === 'chat.completion'
+      ? completionToChunks(body as ChatCompletion, (req.params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true)
+      : [StreamChunk.fromValue(body as Record<string, unknown>)];
+    const rest = chunks.slice(1)[Symbol.iterator]();
+    const it: AsyncIterator<StreamChunk> = { next: async () => rest.next() };
+    return streamOut(ex, target, { kind: 'stream', first: chunks[0], rest: it }, ex.gw.pipeline.entries.length, false);
+  }
+  await finish(ex, {
+    status_code: 200,
+    headers: { ...JSON_HEADERS, ...idHeaders(ex, target) },
+    body: Buffer.from(JSON.stringify(body)),
+  });
+}
+
+/**
+ * Writes a stream as it arrives. Per event: LLM post-hooks (with the chunk under `chat_response`),
+ * then chunk hooks, then the write, which waits when the client's socket is full. A failure after
+ * the first byte cannot change the status any more: it becomes an error event, then the end.
+ */
+async function streamOut(ex: Exchange, target: Target, outcome: Extract<CallOutcome, { kind: 'stream' }>, ran: number, runPost = true): Promise<void> {
+  const { gw, ctx, sink } = ex;
+  const pipeline = gw.pipeline;
+  const headers: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...idHeaders(ex, target) };
+  sink.startStream(200, headers);
+  let chunk = outcome.first;
+  const it = outcome.rest;
+  let completed = false;
+  try {
+    while (chunk) {
+      let out: StreamChunk | null = chunk;
+      if (runPost && pipeline.hasPostLLM) out = await postHookChunk(ex, chunk, ran);
+      if (out && ex.http && pipeline.hasStreamChunk) out = await pipeline.runStreamChunk(ctx, ex.http, out);
+      if (out) {
+        const w = sink.writeEvent(out.json);
+        if (w) await w;
+      }
+      if (sink.signal.aborted) break;
+      const next = await it.next();
+      chunk = next.done ? undefined : next.value;
+    }
+    completed = !sink.signal.aborted;
+    if (completed) sink.writeEvent('[DONE]');
+  } catch (err) {
+    const e = toError(err);
+    if (!sink.signal.aborted) {
+      gw.log.warn({ request_id: ctx.requestId, provider: target.provider.name, code: e.code, err: e.message }, 'stream ended with an error');
+      sink.writeEvent(JSON.stringify(e.toBody()));
+    }
+  } finally {
+    if (!completed) await it.return?.().catch(() => undefined);
+    sink.endStream();
+  }
+  if (ex.http && pipeline.hasHttpPost) await pipeline.runHttpPost(ctx, ex.http, { status_code: 200, headers, body: null });
+}
+
+async function postHookChunk(ex: Exchange, chunk: StreamChunk, ran: number): Promise<StreamChunk | null> {
+  const out = await ex.gw.pipeline.runPostLLM(ex.ctx, { chat_response: chunk.value as LLMResponse['chat_response'] }, null, ran);
+  if (out.error) throw fromLLMError(out.error);
+  if (!out.response) return null;
+  const body = responseBody(out.response);
+  if (body !== chunk.value && body && typeof body === 'object') chunk.value = body as Record<string, unknown>;
+  return chunk;
+}
+
+/** Runs transport post-hooks (when any) over the final response, then sends it. */
+async function finish(ex: Exchange, resp: HttpResponseData, ran?: number): Promise<void> {
+  if (ex.http && ex.gw.pipeline.hasHttpPost) await ex.gw.pipeline.runHttpPost(ex.ctx, ex.http, resp, ran);
+  ex.sink.send(resp.status_code, resp.headers, resp.body);
+}
+
+function errorResponse(ex: Exchange, e: GatewayError, target?: Target): HttpResponseData {
+  if (e.status >= 500) ex.gw.log.warn({ request_id: ex.ctx.requestId, code: e.code, status: e.status, err: e.message }, 'request failed');
+  const headers: Record<string, string> = { ...JSON_HEADERS, 'x-request-id': ex.ctx.requestId };
+  if (target) headers['x-gatehouse-provider'] = target.provider.name;
+  return { status_code: e.status, headers, body: Buffer.from(JSON.stringify(e.toBody())) };
+}
+
+function idHeaders(ex: Exchange, target: Target): Record<string, string> {
+  return { 'x-request-id': ex.ctx.requestId, 'x-gatehouse-provider': target.provider.name };
+}
+
+function describeTarget(t: Target | undefined): string {
+  return t ? `${t.provider.name}/${t.model}` : '';
+}
+
+function toError(err: unknown): GatewayError {
+  if (isGatewayError(err)) return err;
+  return new GatewayError('GH_ERR_INTERNAL', `internal error: ${describe(err)}`, { cause: err });
+}
+
+/** The transport hooks' view of the request; headers keep the client's case. */
+function toHttpRequest(inbound: InboundRequest): HttpRequestData {
+  const headers: Record<string, string> = {};
+  const raw = inbound.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i] as string;
+    headers[k] = headers[k] === undefined ? (raw[i + 1] as string) : `${headers[k]}, ${raw[i + 1]}`;
+  }
+  return { method: inbound.method, path: inbound.path, headers, query: { ...inbound.query }, path_params: {}, body: inbound.body };
+}

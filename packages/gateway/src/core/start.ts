@@ -1,0 +1,67 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { GatewayConfig } from '../config/load.js';
+import { createLogger, type Logger } from '../observability/log.js';
+import { loadPlugins } from '../plugins/load.js';
+import { PluginPipeline } from '../plugins/pipeline.js';
+import { createGatewayServer, type GatewayServer } from '../transport/server.js';
+import { Gateway } from './gateway.js';
+
+export interface StartOptions {
+  port?: number;
+  host?: string;
+  log?: Logger;
+  /** Where downloaded and transpiled plugins are cached. */
+  cacheDir?: string;
+}
+
+export interface RunningGateway {
+  gateway: Gateway;
+  server: GatewayServer;
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), runs plugin cleanup. */
+  close(graceMs?: number): Promise<{ clean: boolean }>;
+}
+
+/** Loads plugins (a failure throws before anything listens), builds the gateway and listens. */
+export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
+  const log = opts.log ?? createLogger();
+  const entries = await loadPlugins(config.plugins, {
+    baseDir: config.baseDir,
+    cacheDir: opts.cacheDir ?? process.env.GATEHOUSE_CACHE_DIR ?? join(tmpdir(), 'gatehouse-cache'),
+    log: log.child({ component: 'plugins' }),
+  });
+  const gateway = new Gateway(config, new PluginPipeline(entries), log);
+  const server = createGatewayServer(gateway);
+  const host = opts.host ?? config.server.host;
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.server.listen(opts.port ?? config.server.port, host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.server.address() as AddressInfo).port;
+  let closing: Promise<{ clean: boolean }> | undefined;
+  return {
+    gateway,
+    server,
+    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close(graceMs = config.shutdownGraceMs) {
+      closing ??= (async () => {
+        server.draining = true;
+        const closed = new Promise<void>((resolve) => server.server.close(() => resolve()));
+        server.server.closeIdleConnections();
+        const clean = await gateway.waitIdle(graceMs);
+        server.server.closeAllConnections();
+        await closed;
+        await gateway.close();
+        return { clean };
+      })();
+      return closing;
+    },
+  };
+}

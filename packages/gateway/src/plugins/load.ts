@@ -1,0 +1,49 @@
+import type { ParsedPlugin } from '../config/schema.js';
+import type { PluginEntry } from './pipeline.js';
+import type { Placement, PluginEntryConfig, PluginLoadOptions, PluginLoader } from './plugin.js';
+import { loadNativePlugin, NATIVE_HOOK_TIMEOUT_MS } from './native/load.js';
+
+const PLACEMENT_RANK: Record<Placement, number> = { pre_builtin: 0, builtin: 1, post_builtin: 2 };
+
+/** A plugin that could not be loaded; the message names the plugin, its path and the reason. */
+export class PluginLoadError extends Error {
+  constructor(entry: { name: string; path: string }, reason: string) {
+    super(`plugin "${entry.name}" (${entry.path}) failed to load: ${reason}`);
+    this.name = 'PluginLoadError';
+  }
+}
+
+/** Pre-hook order: placement group, then `order` ascending; ties keep the config's order. */
+export function orderPlugins<T extends { placement: Placement; order: number }>(entries: readonly T[]): T[] {
+  return entries
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => PLACEMENT_RANK[a.e.placement] - PLACEMENT_RANK[b.e.placement] || a.e.order - b.e.order || a.i - b.i)
+    .map((x) => x.e);
+}
+
+function isWasm(path: string): boolean {
+  return /\.wasm($|\?)/i.test(path) || /^https?:\/\//i.test(path);
+}
+
+/** Loads every enabled plugin, in pipeline order. The WASM host is imported only when needed. */
+export async function loadPlugins(configured: readonly ParsedPlugin[], opts: PluginLoadOptions): Promise<PluginEntry[]> {
+  const out: PluginEntry[] = [];
+  for (const cfg of orderPlugins(configured.filter((p) => p.enabled))) {
+    const entry = cfg as PluginEntryConfig;
+    let loader: PluginLoader = loadNativePlugin;
+    if (isWasm(entry.path)) loader = (await import('./wasm/index.js')).loadWasmPlugin;
+    try {
+      const plugin = await loader(entry, opts);
+      out.push({
+        plugin,
+        name: entry.name,
+        onError: entry.on_error,
+        timeoutMs: isWasm(entry.path) ? undefined : (entry.limits.timeout_ms ?? NATIVE_HOOK_TIMEOUT_MS),
+      });
+    } catch (err) {
+      for (const loaded of out) await Promise.resolve(loaded.plugin.cleanup?.()).catch(() => undefined);
+      throw new PluginLoadError(entry, err instanceof Error ? err.message : String(err));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,157 @@
+import type { RequestContext } from '../schema/context.js';
+import { GatewayError, isEmptyLLMError, type LLMError } from '../schema/errors.js';
+import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
+import type { LLMRequest } from '../schema/request.js';
+import type { LLMResponse } from '../schema/response.js';
+import type { StreamChunk } from '../schema/stream.js';
+import { PluginRejection, type ChunkObject, type OnError, type Plugin, type PreLLMShortCircuit } from './plugin.js';
+import { PluginFailures, SKIPPED, type HookName, invokeHook } from './invoke.js';
+
+/** A loaded plugin with its policy, in pipeline order. */
+export interface PluginEntry {
+  plugin: Plugin;
+  name: string;
+  onError: OnError;
+  /** Per-hook deadline for native plugins (WASM hosts enforce their own). */
+  timeoutMs: number | undefined;
+}
+
+interface Slot { entry: PluginEntry; index: number }
+
+export interface PreLLMOutcome {
+  request: LLMRequest;
+  shortCircuit: PreLLMShortCircuit | undefined;
+  /** How many plugins (from the start) had their pre-hook run: post-hooks run for these only. */
+  ran: number;
+}
+
+/**
+ * Runs the hooks of the plugin contract (section 1) over the ordered plugins. Hook lists are
+ * computed once at construction, so a hook no plugin implements costs an empty-array check.
+ */
+export class PluginPipeline {
+  readonly entries: readonly PluginEntry[];
+  readonly failures = new PluginFailures();
+  readonly #httpPre: Slot[];
+  readonly #httpPost: Slot[];
+  readonly #chunk: Slot[];
+  readonly #preLLM: Slot[];
+  readonly #postLLM: Slot[];
+
+  constructor(entries: PluginEntry[]) {
+    this.entries = entries;
+    const slots = (has: (p: Plugin) => boolean): Slot[] => entries.flatMap((entry, index) => (has(entry.plugin) ? [{ entry, index }] : []));
+    this.#httpPre = slots((p) => typeof p.httpTransportPreHook === 'function');
+    this.#httpPost = slots((p) => typeof p.httpTransportPostHook === 'function').reverse();
+    this.#chunk = slots((p) => typeof p.httpTransportStreamChunkHook === 'function').reverse();
+    this.#preLLM = slots((p) => typeof p.preLLMHook === 'function');
+    this.#postLLM = slots((p) => typeof p.postLLMHook === 'function').reverse();
+  }
+
+  get hasHttpPre(): boolean { return this.#httpPre.length > 0; }
+  get hasHttpPost(): boolean { return this.#httpPost.length > 0; }
+  get hasStreamChunk(): boolean { return this.#chunk.length > 0; }
+  get hasPreLLM(): boolean { return this.#preLLM.length > 0; }
+  get hasPostLLM(): boolean { return this.#postLLM.length > 0; }
+  /** Whether any hook needs the HTTP request view. */
+  get needsHttpView(): boolean { return this.hasHttpPre || this.hasHttpPost || this.hasStreamChunk; }
+
+  /**
+   * Transport pre-hooks in order. Returns the short-circuit response, if any, and how many plugins
+   * ran (transport post-hooks then run for plugins before the one that short-circuited).
+   */
+  async runHttpPre(ctx: RequestContext, req: HttpRequestData): Promise<{ response: HttpResponseData | undefined; ran: number }> {
+    const method = req.method;
+    const path = req.path;
+    for (const { entry, index } of this.#httpPre) {
+      const out = await invokeHook(this, entry, 'httpTransportPreHook', ctx, () => entry.plugin.httpTransportPreHook!(ctx, req));
+      if (req.method !== method || req.path !== path) {
+        throw new GatewayError('GH_ERR_ROUTE_CHANGED_BY_PLUGIN', `plugin "${entry.name}" changed the request method or path in httpTransportPreHook; this is not allowed`);
+      }
+      if (out !== SKIPPED && out && typeof out === 'object' && typeof (out as HttpResponseData).status_code === 'number') {
+        return { response: out as HttpResponseData, ran: index };
+      }
+    }
+    return { response: undefined, ran: this.entries.length };
+  }
+
+  /** Transport post-hooks in reverse, for plugins before `ran`. A failure is logged and stops the rest. */
+  async runHttpPost(ctx: RequestContext, req: HttpRequestData, resp: HttpResponseData | null, ran = this.entries.length): Promise<void> {
+    for (const { entry, index } of this.#httpPost) {
+      if (index >= ran) continue;
+      // The contract: a failing transport post-hook is logged (fail_open) and stops the rest.
+      const out = await invokeHook(this, entry, 'httpTransportPostHook', ctx, () => entry.plugin.httpTransportPostHook!(ctx, req, resp), 'fail_open').catch(() => SKIPPED);
+      if (out === SKIPPED) return;
+    }
+  }
+
+  /** LLM pre-hooks in order; runs again for every fallback attempt. */
+  async runPreLLM(ctx: RequestContext, request: LLMRequest): Promise<PreLLMOutcome> {
+    let req = request;
+    for (const { entry, index } of this.#preLLM) {
+      let out;
+      try {
+        out = await invokeHook(this, entry, 'preLLMHook', ctx, () => entry.plugin.preLLMHook!(ctx, req));
+      } catch (err) {
+        // A failing pre-hook under fail_closed ends the request like a short-circuit with an error.
+        const e = err instanceof PluginRejection ? err.error : (err as GatewayError).toLLMError();
+        return { request: req, shortCircuit: { error: e }, ran: index };
+      }
+      if (out === SKIPPED || !out) continue;
+      if (out.request && typeof out.request === 'object' && Object.keys(out.request).length > 0) req = out.request;
+      const sc = out.shortCircuit;
+      if (sc && (sc.response || sc.error)) return { request: req, shortCircuit: sc, ran: index + 1 };
+    }
+    return { request: req, shortCircuit: undefined, ran: this.entries.length };
+  }
+
+  /**
+   * LLM post-hooks in reverse for plugins before `ran`. Each may replace the response and the
+   * error. At the end an empty error beside a response is a recovery; otherwise the error wins.
+   */
+  async runPostLLM(ctx: RequestContext, response: LLMResponse | null, error: LLMError | null, ran = this.entries.length): Promise<{ response: LLMResponse | null; error: LLMError | null }> {
+    let resp = response;
+    let err = error;
+    for (const { entry, index } of this.#postLLM) {
+      if (index >= ran) continue;
+      let out;
+      try {
+        out = await invokeHook(this, entry, 'postLLMHook', ctx, () => entry.plugin.postLLMHook!(ctx, resp, err));
+      } catch (e) {
+        err = e instanceof PluginRejection ? e.error : (e as GatewayError).toLLMError();
+        resp = null;
+        continue;
+      }
+      if (out === SKIPPED || !out) continue;
+      if ('response' in out) resp = out.response ?? null;
+      if ('error' in out) err = out.error ?? null;
+    }
+    if (err && isEmptyLLMError(err)) err = null;
+    if (err) resp = null;
+    return { response: resp, error: err };
+  }
+
+  /** Stream chunk hooks in reverse. Returns the chunk to write, or null to drop it; throws to end the stream. */
+  async runStreamChunk(ctx: RequestContext, req: HttpRequestData, chunk: StreamChunk): Promise<StreamChunk | null> {
+    for (const { entry } of this.#chunk) {
+      const value = chunk.value as ChunkObject;
+      const out = await invokeHook(this, entry, 'httpTransportStreamChunkHook', ctx, () => entry.plugin.httpTransportStreamChunkHook!(ctx, req, value));
+      if (out === SKIPPED) continue;
+      if (out === null || out === undefined) return null;
+      if (out !== value) chunk.value = out as ChunkObject;
+    }
+    return chunk;
+  }
+
+  async cleanup(log: (plugin: string, err: unknown) => void): Promise<void> {
+    for (const e of this.entries) {
+      try {
+        await e.plugin.cleanup?.();
+      } catch (err) {
+        log(e.name, err);
+      }
+    }
+  }
+}
+
+export type { HookName };

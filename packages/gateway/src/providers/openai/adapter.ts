@@ -1,0 +1,117 @@
+import { GatewayError } from '../../schema/errors.js';
+import type { LLMRequest, RequestType } from '../../schema/request.js';
+import type { LLMResponse } from '../../schema/response.js';
+import { StreamChunk } from '../../schema/stream.js';
+import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.js';
+import type { UpstreamResponse } from '../upstream-client.js';
+import { readJson } from '../translate/upstream-body.js';
+import { openAIErrorDialect, upstreamStatusError } from '../translate/upstream-error.js';
+import { sseEvents } from '../translate/sse-parse.js';
+import { joinApiUrl, type CompatibleProvider } from './family.js';
+
+const ENDPOINT: Record<RequestType, string> = {
+  chat_completion: '/chat/completions',
+  text_completion: '/completions',
+  embedding: '/embeddings',
+};
+
+const INPUT_FIELD: Record<RequestType, string> = {
+  chat_completion: 'messages',
+  text_completion: 'prompt',
+  embedding: 'input',
+};
+
+const RESPONSE_KEY: Record<RequestType, keyof LLMResponse> = {
+  chat_completion: 'chat_response',
+  text_completion: 'text_completion_response',
+  embedding: 'embedding_response',
+};
+
+/** The body an OpenAI-style server expects: the internal request is already nearly that. */
+export function openAIBody(req: LLMRequest, model: string): string {
+  return JSON.stringify({ model, [INPUT_FIELD[req.request_type]]: req.input, ...req.params });
+}
+
+/** Adapter for OpenAI and every server that speaks its API (groq, mistral, ollama, vllm...). */
+export class OpenAIAdapter implements ProviderAdapter {
+  readonly kind: string;
+  readonly defaultBaseUrl: string;
+  readonly requiresKey: boolean;
+  readonly #apiPrefix: string;
+
+  constructor(kind: string, family: CompatibleProvider) {
+    this.kind = kind;
+    this.defaultBaseUrl = family.baseUrl;
+    this.requiresKey = family.requiresKey;
+    this.#apiPrefix = family.apiPrefix;
+  }
+
+  supports(_type: RequestType): boolean {
+    return true;
+  }
+
+  protected url(req: LLMRequest, call: ProviderCall): string {
+    return joinApiUrl(call.network.baseUrl, this.#apiPrefix, ENDPOINT[req.request_type]);
+  }
+
+  protected headers(call: ProviderCall): Record<string, string> {
+    const h: Record<string, string> = { 'content-type': 'application/json', ...call.network.extraHeaders };
+    if (call.key.value) h.authorization = `Bearer ${call.key.value}`;
+    return h;
+  }
+
+  protected upstreamModel(req: LLMRequest, _call: ProviderCall): string {
+    return req.model;
+  }
+
+  async send(req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
+    const stream = req.params.stream === true;
+    const res = await call.http.request({
+      url: this.url(req, call),
+      headers: this.headers(call),
+      body: openAIBody(req, this.upstreamModel(req, call)),
+      signal: call.signal,
+      headersTimeoutMs: call.network.requestTimeoutMs,
+      bodyTimeoutMs: stream ? call.network.streamIdleTimeoutMs : call.network.requestTimeoutMs,
+      provider: this.kind,
+    });
+    if (res.status < 200 || res.status > 299) throw await upstreamStatusError(res, this.kind, openAIErrorDialect);
+    if (stream) return { kind: 'stream', stream: openAIStream(res, this.kind) };
+    const body = await readJson<Record<string, unknown>>(res, this.kind);
+    if (body && typeof body === 'object' && body.error && !body.choices && !body.data) {
+      throw new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${this.kind}: ${openAIErrorDialect(body).message ?? 'upstream error'}`, { provider: this.kind, retryable: true });
+    }
+    return { kind: 'response', response: { [RESPONSE_KEY[req.request_type]]: body } as LLMResponse };
+  }
+}
+
+/**
+ * An OpenAI SSE body as chunks. The JSON text is handed on unparsed; only events that look like an
+ * error object are parsed, to surface `{"error":...}` sent with a 200 status. No `[DONE]` before
+ * the body ends means the upstream died mid-stream.
+ */
+const ERROR_EVENT = /^\s*\{\s*"error"\s*:/;
+
+export async function* openAIStream(res: UpstreamResponse, provider: string): AsyncGenerator<StreamChunk> {
+  for await (const ev of sseEvents(res.body, provider)) {
+    const data = ev.data;
+    if (data === '[DONE]') return;
+    if (data.length === 0) continue;
+    if (ev.event === 'error' || ERROR_EVENT.test(data)) throw streamError(data, provider);
+    yield StreamChunk.fromJson(data);
+  }
+  throw new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${provider}: stream ended before [DONE]`, { provider, retryable: true });
+}
+
+function streamError(data: string, provider: string): GatewayError {
+  let message = 'upstream sent an error event';
+  let code: string | null | undefined;
+  try {
+    const parsed = openAIErrorDialect(JSON.parse(data));
+    message = parsed.message ?? message;
+    code = parsed.code;
+  } catch {
+    /* keep the generic message */
+  }
+  return new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${provider}: ${message}`, { provider, retryable: true, upstreamCode: code });
+}

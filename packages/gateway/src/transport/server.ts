@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Gateway } from '../core/gateway.js';
+import { runInference } from '../core/lifecycle.js';
+import { GatewayError, isGatewayError } from '../schema/errors.js';
+import type { RequestType } from '../schema/request.js';
+import { readBody } from './body.js';
+import { HttpResponseSink } from './sink.js';
+
+/**
+ * The HTTP edge, on node:http directly: a handful of fixed routes do not need a router, and the
+ * stream path wants the raw response for backpressure. Everything past parsing the URL and reading
+ * the body is the core's.
+ */
+const INFERENCE_ROUTES: Record<string, RequestType> = {
+  '/v1/chat/completions': 'chat_completion',
+  '/v1/completions': 'text_completion',
+  '/v1/embeddings': 'embedding',
+  // Some clients omit the version segment.
+  '/chat/completions': 'chat_completion',
+  '/completions': 'text_completion',
+  '/embeddings': 'embedding',
+};
+
+const GET_ROUTES = new Set(['/health', '/v1/models', '/models']);
+
+export interface GatewayServer {
+  server: Server;
+  /** Set while shutting down: new requests get 503. */
+  draining: boolean;
+}
+
+export function createGatewayServer(gw: Gateway): GatewayServer {
+  const state: GatewayServer = { server: undefined as unknown as Server, draining: false };
+  state.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    handle(gw, state, req, res).catch((err) => {
+      gw.log.error({ err: err instanceof Error ? err.message : String(err) }, 'unhandled error in request handler');
+      sendError(res, new GatewayError('GH_ERR_INTERNAL', 'internal error'));
+    });
+  });
+  return state;
+}
+
+async function handle(gw: Gateway, state: GatewayServer, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const requestType = INFERENCE_ROUTES[path];
+  if (requestType === undefined && !GET_ROUTES.has(path)) {
+    drain(req);
+    return sendError(res, new GatewayError('GH_ERR_NOT_FOUND', `no route for ${req.method} ${path}`));
+  }
+  if (requestType === undefined) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new GatewayError('GH_ERR_METHOD_NOT_ALLOWED', `${path} accepts GET only`), { allow: 'GET' });
+    return path === '/health' ? sendJson(res, 200, health(gw, state)) : sendJson(res, 200, { object: 'list', data: gw.models() });
+  }
+  if (req.method !== 'POST') {
+    drain(req);
+    return sendError(res, new GatewayError('GH_ERR_METHOD_NOT_ALLOWED', `${path} accepts POST only`), { allow: 'POST' });
+  }
+  if (state.draining) {
+    drain(req);
+    return sendError(res, new GatewayError('GH_ERR_SHUTTING_DOWN', 'the gateway is shutting down'), { connection: 'close' });
+  }
+  await gw.track(inference(gw, req, res, path, q === -1 ? '' : url.slice(q + 1), requestType));
+}
+
+async function inference(gw: Gateway, req: IncomingMessage, res: ServerResponse, path: string, search: string, requestType: RequestType): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, gw.config.maxBodyBytes, gw.config.bodyTimeoutMs);
+  } catch (err) {
+    const e = isGatewayError(err) ? err : new GatewayError('GH_ERR_INTERNAL', 'could not read the request');
+    // The rest of the body is not wanted: answer, then close the connection.
+    sendError(res, e, { connection: 'close' });
+    return;
+  }
+  const sink = new HttpResponseSink(res);
+  await runInference(gw, {
+    requestId: requestIdOf(req),
+    requestType,
+    method: req.method as string,
+    path,
+    rawHeaders: req.rawHeaders,
+    query: search ? Object.fromEntries(new URLSearchParams(search)) : {},
+    body,
+  }, sink);
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+function health(gw: Gateway, state: GatewayServer): unknown {
+  return {
+    status: state.draining ? 'draining' : 'ok',
+    uptime_seconds: Math.round((Date.now() - gw.startedAt) / 1000),
+    inflight: gw.inflight,
+    providers: [...gw.config.providers.keys()],
+    plugins: gw.pipeline.entries.map((e) => ({ name: e.name, healthy: e.plugin.isHealthy ? e.plugin.isHealthy() : true })),
+  };
+}
+
+function drain(req: IncomingMessage): void {
+  req.resume();
+}
+
+function sendJson(res: ServerResponse, status: number, obj: unknown, extra: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const body = JSON.stringify(obj);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...extra });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, e: GatewayError, extra: Record<string, string> = {}): void {
+  sendJson(res, e.status, e.toBody(), extra);
+}
