@@ -125,7 +125,10 @@ function embed(req: LLMRequest): EmbeddingResponse {
     const digest = createHash('sha256').update(text).digest();
     const vec = Array.from({ length: dims }, (_, i) => (digest[i % digest.length] as number) / 255 - 0.5);
     const norm = Math.hypot(...vec) || 1;
-    return { object: 'embedding' as const, index, embedding: vec.map((v) => v / norm) };
+    const unit = vec.map((v) => v / norm);
+    // As OpenAI does: `encoding_format: "base64"` (the SDKs' default) means little-endian float32 bytes.
+    const embedding = req.params.encoding_format === 'base64' ? Buffer.from(new Float32Array(unit).buffer).toString('base64') : unit;
+    return { object: 'embedding' as const, index, embedding };
   });
   const tokens = inputs.reduce<number>((n, i) => n + words(typeof i === 'string' ? i : ''), 0);
   return { object: 'list', data, model: req.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
