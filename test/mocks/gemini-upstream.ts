@@ -110,7 +110,9 @@ function generate(rec: RecordedRequest, model: string, mode: 'json' | 'sse' | 'a
   if (b.generationConfig?.responseMimeType === 'application/json') answer = JSON.stringify({ echo: prompt });
   const limited = limitWords(answer, b.generationConfig?.maxOutputTokens);
   const finishReason = limited.cut ? 'MAX_TOKENS' : 'STOP';
-  const promptTokens = contents.reduce((n, c) => n + words((c.parts ?? []).map((p) => p.text ?? '').join(' ')), 0);
+  const system = (b.systemInstruction ?? b.system_instruction)?.parts ?? [];
+  const textWords = (ps: Part[]): number => words(ps.map((p) => p.text ?? '').join(' '));
+  const promptTokens = contents.reduce((n, c) => n + textWords(c.parts ?? []), textWords(system));
   const outParts: Part[] = tool ? [{ functionCall: { name: tool, args: { input: prompt } } }] : [{ text: limited.text }];
   const usageMetadata = { promptTokenCount: promptTokens, candidatesTokenCount: words(limited.text), totalTokenCount: promptTokens + words(limited.text) };
   const base = { modelVersion: model, responseId: mockId('resp-') };
