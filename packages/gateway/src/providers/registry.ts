@@ -1,0 +1,31 @@
+import { AnthropicAdapter } from './anthropic/adapter.js';
+import { GeminiAdapter } from './gemini/adapter.js';
+import { MockAdapter } from './mock/adapter.js';
+import { AzureAdapter } from './openai/azure.js';
+import { OpenAIAdapter } from './openai/adapter.js';
+import { OPENAI_COMPATIBLE } from './openai/family.js';
+import type { ProviderAdapter } from './provider.js';
+
+type AdapterFactory = () => ProviderAdapter;
+
+const factories: Record<string, AdapterFactory> = {
+  anthropic: () => new AnthropicAdapter(),
+  azure: () => new AzureAdapter(),
+  gemini: () => new GeminiAdapter(),
+  mock: () => new MockAdapter(),
+};
+for (const [name, family] of Object.entries(OPENAI_COMPATIBLE)) factories[name] = () => new OpenAIAdapter(name, family);
+
+/** Registers an adapter kind (the Anthropic and Gemini modules do this for themselves). */
+export function registerAdapter(kind: string, factory: AdapterFactory): void {
+  factories[kind] = factory;
+}
+
+export function knownProviderKinds(): string[] {
+  return Object.keys(factories).sort();
+}
+
+/** A fresh adapter for a provider kind, or undefined when the kind is unknown. */
+export function createAdapter(kind: string): ProviderAdapter | undefined {
+  return factories[kind]?.();
+}
