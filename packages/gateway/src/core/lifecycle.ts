@@ -5,6 +5,7 @@ import type { ChatCompletion } from '../schema/openai.js';
 import { isStreaming, type LLMRequest } from '../schema/request.js';
 import { responseBody, type LLMResponse } from '../schema/response.js';
 import { StreamChunk } from '../schema/stream.js';
+import { PluginRejection } from '../plugins/plugin.js';
 import { describe, type Gateway } from './gateway.js';
 import type { InboundRequest, ResponseSink } from './inbound.js';
 import { parseInferenceBody } from './parse-request.js';
@@ -193,6 +194,8 @@ function describeTarget(t: Target | undefined): string {
 
 function toError(err: unknown): GatewayError {
   if (isGatewayError(err)) return err;
+  // A deliberate rejection by a plugin (transport pre-hook, chunk hook) answers with the plugin's error.
+  if (err instanceof PluginRejection) return fromLLMError(err.error);
   return new GatewayError('GH_ERR_INTERNAL', `internal error: ${describe(err)}`, { cause: err });
 }
 
