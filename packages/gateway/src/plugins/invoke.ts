@@ -60,10 +60,16 @@ export async function invokeHook<T>(
     return entry.timeoutMs ? await withDeadline(out, entry.timeoutMs, entry.name, hook) : await out;
   } catch (err) {
     if (err instanceof PluginRejection) throw err;
+    // A rejection from another copy of the class (a plugin that bundled its own gateway types).
+    if (isForeignRejection(err)) throw new PluginRejection(err.error);
     failures.record({ plugin: entry.name, hook, requestId: ctx.requestId, error: err, policy });
     if (policy === 'fail_open') return SKIPPED;
     throw new GatewayError('GH_ERR_PLUGIN_FAILED', `plugin "${entry.name}" failed in ${hook}: ${reason(err)}`, { cause: err, allowFallbacks: false });
   }
+}
+
+function isForeignRejection(err: unknown): err is { error: PluginRejection['error'] } {
+  return err instanceof Error && err.name === 'PluginRejection' && typeof (err as { error?: unknown }).error === 'object' && (err as { error?: unknown }).error !== null;
 }
 
 function isThenable<T>(x: T | Promise<T>): x is Promise<T> {

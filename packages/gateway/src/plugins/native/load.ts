@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin, PluginEntryConfig, PluginLoadOptions, PluginLoader } from '../plugin.js';
 import { adaptNativeModule } from './adapt.js';
 
@@ -21,9 +21,43 @@ export const loadNativePlugin: PluginLoader = async (entry: PluginEntryConfig, o
   return adaptNativeModule(mod, entry, opts.log);
 };
 
+/** The running gateway's module tree (`src/` under tsx, `dist/` when built) and its package root. */
+const RUNNING_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const RUNNING_EXT = extname(fileURLToPath(import.meta.url));
+const PACKAGE_ROOT = dirname(RUNNING_ROOT);
+
+/**
+ * A plugin that imports the gateway itself (`PluginRejection`, `definePlugin`, by relative path or
+ * as the `gatehouse` package) must get the running gateway's modules, not a bundled copy: a copy
+ * would drag in the whole server and give the plugin its own `PluginRejection` class.
+ */
+function runningGatewayModule(resolved: string): string | undefined {
+  for (const tree of ['src', 'dist']) {
+    const root = join(PACKAGE_ROOT, tree) + sep;
+    if (!resolved.startsWith(root)) continue;
+    const rel = relative(root, resolved).replace(/\.(d\.)?[cm]?[jt]s$/, '');
+    return pathToFileURL(join(RUNNING_ROOT, rel + RUNNING_EXT)).href;
+  }
+  return undefined;
+}
+
 async function transpile(file: string, cacheDir: string): Promise<string> {
   const { build } = await import('esbuild');
   const result = await build({
+    plugins: [{
+      name: 'gatehouse-external',
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, async (args) => {
+          if (args.pluginData === 'inner' || args.kind === 'entry-point') return undefined;
+          const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'inner' });
+          if (r.errors.length > 0 || r.external) return undefined;
+          const target = runningGatewayModule(r.path);
+          return target ? { path: target, external: true } : undefined;
+        });
+      },
+    }],
+    // Bundled CommonJS dependencies may `require` Node built-ins, which ESM output lacks.
+    banner: { js: "import { createRequire as __ghCreateRequire } from 'node:module'; const require = __ghCreateRequire(import.meta.url);" },
     entryPoints: [file],
     bundle: true,
     format: 'esm',
