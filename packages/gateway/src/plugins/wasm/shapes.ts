@@ -1,0 +1,220 @@
+/**
+ * The JSON documents of contract 3.3: building each hook's input and checking each hook's output.
+ * A parse function turns the plugin's text into a typed, shape-checked value or throws (bad JSON,
+ * wrong types): that is a plugin failure, so it runs inside the runner's failure handling.
+ * Applying a checked output to the request lives in host.ts.
+ */
+import type { RequestContext } from '../../schema/context.js';
+import type { LLMError } from '../../schema/errors.js';
+import type { HttpRequestData, HttpResponseData } from '../../schema/http.js';
+import type { LLMRequest } from '../../schema/request.js';
+import type { LLMResponse } from '../../schema/response.js';
+import { ShapeError } from './errors.js';
+
+export type Obj = Record<string, unknown>;
+
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function b64(body: Uint8Array | null): string | null {
+  return body ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') : null;
+}
+
+export function unb64(s: string): Uint8Array {
+  const b = Buffer.from(s, 'base64');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+// ---- inputs -------------------------------------------------------------------------------
+
+function httpRequestJson(req: HttpRequestData): string {
+  return JSON.stringify({ method: req.method, path: req.path, headers: req.headers, query: req.query, path_params: req.path_params, body: b64(req.body) });
+}
+
+/** Stream chunks repeat the same request many times; its JSON (with a base64 body) is cached. */
+const requestJsonCache = new WeakMap<HttpRequestData, { body: Uint8Array | null; headers: number; json: string }>();
+function cachedRequestJson(req: HttpRequestData): string {
+  const hit = requestJsonCache.get(req);
+  const headers = Object.keys(req.headers).length;
+  if (hit && hit.body === req.body && hit.headers === headers) return hit.json;
+  const json = httpRequestJson(req);
+  requestJsonCache.set(req, { body: req.body, headers, json });
+  return json;
+}
+
+const ctxJson = (ctx: RequestContext): string => JSON.stringify(ctx.values);
+
+export function httpPreInput(ctx: RequestContext, req: HttpRequestData): string {
+  return `{"context":${ctxJson(ctx)},"request":${httpRequestJson(req)}}`;
+}
+
+export function httpPostInput(ctx: RequestContext, req: HttpRequestData, resp: HttpResponseData | null): string {
+  const r = resp ? JSON.stringify({ status_code: resp.status_code, headers: resp.headers, body: b64(resp.body) }) : 'null';
+  return `{"context":${ctxJson(ctx)},"request":${httpRequestJson(req)},"response":${r}}`;
+}
+
+export function streamChunkInput(ctx: RequestContext, req: HttpRequestData, chunk: Obj): string {
+  return `{"context":${ctxJson(ctx)},"request":${cachedRequestJson(req)},"chunk":${JSON.stringify(chunk)}}`;
+}
+
+/** Fallbacks travel as `{provider, model}` objects, as Bifrost's chat request carries them. */
+export function preLLMInput(ctx: RequestContext, req: LLMRequest): string {
+  const fallbacks = req.fallbacks.map((f) => {
+    const i = f.indexOf('/');
+    return i > 0 ? { provider: f.slice(0, i), model: f.slice(i + 1) } : { provider: '', model: f };
+  });
+  const request = { request_type: req.request_type, provider: req.provider, model: req.model, input: req.input, params: req.params, fallbacks };
+  return `{"context":${ctxJson(ctx)},"request":${JSON.stringify(request)}}`;
+}
+
+export function postLLMInput(ctx: RequestContext, resp: LLMResponse | null, err: LLMError | null): string {
+  return `{"context":${ctxJson(ctx)},"response":${resp ? JSON.stringify(resp) : 'null'},"error":${err ? JSON.stringify(err) : '{}'},"has_error":${err ? 'true' : 'false'}}`;
+}
+
+// ---- outputs ------------------------------------------------------------------------------
+
+/** JSON.parse plus "must be an object". `null` (no output) stays null: pass-through. */
+function parseObject(text: string | null): Obj | null {
+  if (text === null) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new ShapeError(`output is not valid JSON (${(err as Error).message}): ${preview(text)}`);
+  }
+  if (!isObj(v)) throw new ShapeError(`output must be a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}: ${preview(text)}`);
+  return v;
+}
+
+function preview(text: string): string {
+  return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}...` : text);
+}
+
+function field<T>(o: Obj, key: string, check: (v: unknown) => v is T, want: string): T | null {
+  const v = o[key];
+  if (v === undefined || v === null) return null;
+  if (!check(v)) throw new ShapeError(`"${key}" must be ${want}, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+  return v;
+}
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Headers/query: string values; `null` means "remove" (superset); numbers and booleans are stringified. */
+export type StrMapPatch = Record<string, string | null>;
+function strMap(o: Obj, key: string): StrMapPatch | null {
+  const m = field(o, key, isObj, 'an object');
+  if (!m) return null;
+  const out: StrMapPatch = {};
+  for (const k in m) {
+    const v = m[k];
+    if (v === null || typeof v === 'string') out[k] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+    else throw new ShapeError(`"${key}.${k}" must be a string or null`);
+  }
+  return out;
+}
+
+export interface HttpRequestPatch { method: string | null; path: string | null; headers: StrMapPatch | null; query: StrMapPatch | null; body: string | null }
+export interface HttpResponseOut { status_code: number | null; headers: StrMapPatch | null; body: string | null }
+
+function httpRequestPatch(o: Obj): HttpRequestPatch {
+  return { method: field(o, 'method', isStr, 'a string'), path: field(o, 'path', isStr, 'a string'), headers: strMap(o, 'headers'), query: strMap(o, 'query'), body: field(o, 'body', isStr, 'a base64 string') };
+}
+
+function httpResponse(o: Obj): HttpResponseOut {
+  const status = field(o, 'status_code', isNum, 'a number');
+  if (status !== null && (!Number.isInteger(status) || status < 100 || status > 599)) throw new ShapeError(`"status_code" ${status} is not an HTTP status`);
+  return { status_code: status, headers: strMap(o, 'headers'), body: field(o, 'body', isStr, 'a base64 string') };
+}
+
+export interface HttpPreOut { context: Obj | null; request: HttpRequestPatch | null; response: HttpResponseOut | null; error: string | null }
+export function parseHttpPre(text: string | null): HttpPreOut | null {
+  const o = parseObject(text);
+  if (!o) return null;
+  const req = field(o, 'request', isObj, 'an object');
+  const resp = field(o, 'response', isObj, 'an object');
+  const has = field(o, 'has_response', isBool, 'a boolean');
+  if (has === true && !resp) throw new ShapeError('"has_response" is true but "response" is missing');
+  return {
+    context: field(o, 'context', isObj, 'an object'),
+    request: req ? httpRequestPatch(req) : null,
+    // `response` short-circuits unless the plugin says has_response: false.
+    response: resp && has !== false ? httpResponse(resp) : null,
+    error: field(o, 'error', isStr, 'a string'),
+  };
+}
+
+export interface HttpPostOut { context: Obj | null; response: HttpResponseOut | null; error: string | null }
+export function parseHttpPost(text: string | null): HttpPostOut | null {
+  const o = parseObject(text);
+  if (!o) return null;
+  const resp = field(o, 'response', isObj, 'an object');
+  return { context: field(o, 'context', isObj, 'an object'), response: resp ? httpResponse(resp) : null, error: field(o, 'error', isStr, 'a string') };
+}
+
+export interface ChunkOut { context: Obj | null; chunk: Obj | null; hasChunk: boolean | null; skip: boolean; error: string | null }
+export function parseStreamChunk(text: string | null): ChunkOut | null {
+  const o = parseObject(text);
+  if (!o) return null;
+  let chunk: Obj | null = null;
+  const c = o.chunk;
+  if (typeof c === 'string') {
+    // Superset: the Rust documents declare the chunk as base64 of the JSON.
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(Buffer.from(c, 'base64').toString('utf8'));
+    } catch {
+      throw new ShapeError('"chunk" is a string but not base64 of a JSON object');
+    }
+    if (!isObj(decoded)) throw new ShapeError('"chunk" (base64) does not hold a JSON object');
+    chunk = decoded;
+  } else {
+    chunk = field(o, 'chunk', isObj, 'an object or a base64 string');
+  }
+  return {
+    context: field(o, 'context', isObj, 'an object'),
+    chunk,
+    hasChunk: field(o, 'has_chunk', isBool, 'a boolean'),
+    skip: field(o, 'skip', isBool, 'a boolean') === true,
+    error: field(o, 'error', isStr, 'a string'),
+  };
+}
+
+export interface PreLLMOut { context: Obj | null; request: Obj | null; shortCircuit: { response: Obj | null; error: Obj | null } | null; error: string | null }
+export function parsePreLLM(text: string | null): PreLLMOut | null {
+  const o = parseObject(text);
+  if (!o) return null;
+  let request = field(o, 'request', isObj, 'an object');
+  if (request && isObj(request.chat_request)) request = request.chat_request; // superset: nested form
+  if (request && Object.keys(request).length === 0) request = null; // {} keeps the original
+  if (request) {
+    field(request, 'provider', isStr, 'a string');
+    field(request, 'model', isStr, 'a string');
+    field(request, 'params', isObj, 'an object');
+    field(request, 'fallbacks', Array.isArray, 'an array');
+  }
+  const sc = field(o, 'short_circuit', isObj, 'an object');
+  const has = field(o, 'has_short_circuit', isBool, 'a boolean');
+  let shortCircuit: PreLLMOut['shortCircuit'] = null;
+  if (sc && has !== false) {
+    // TinyGo guests marshal Go's untagged struct as {"Response":..,"Error":..}.
+    const response = field(sc, sc.response !== undefined ? 'response' : 'Response', isObj, 'an object');
+    const error = field(sc, sc.error !== undefined ? 'error' : 'Error', isObj, 'an object');
+    if (response || error) shortCircuit = { response, error };
+  }
+  if (has === true && !shortCircuit) throw new ShapeError('"has_short_circuit" is true but "short_circuit" has no response or error');
+  return { context: field(o, 'context', isObj, 'an object'), request, shortCircuit, error: field(o, 'error', isStr, 'a string') };
+}
+
+export interface PostLLMOut { context: Obj | null; response: Obj | null; error: Obj | null; hasError: boolean | null; hookError: string | null }
+export function parsePostLLM(text: string | null): PostLLMOut | null {
+  const o = parseObject(text);
+  if (!o) return null;
+  return {
+    context: field(o, 'context', isObj, 'an object'),
+    response: field(o, 'response', isObj, 'an object'),
+    error: field(o, 'error', isObj, 'an object'),
+    hasError: field(o, 'has_error', isBool, 'a boolean'),
+    hookError: field(o, 'hook_error', isStr, 'a string'),
+  };
+}
