@@ -20,6 +20,8 @@ describe('gateway core through the openai SDK, mock provider', () => {
     assert.deepEqual(data.usage, { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 });
     assert.equal(response.headers.get('x-gatehouse-provider'), 'mock');
     assert.ok(response.headers.get('x-request-id'));
+    const overhead = Number(response.headers.get('x-gatehouse-overhead-ms'));
+    assert.ok(Number.isFinite(overhead) && overhead >= 0 && overhead < 1000, `overhead header: ${overhead}`);
   });
 
   test('chat completion, streaming with usage', async () => {

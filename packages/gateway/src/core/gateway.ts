@@ -26,6 +26,9 @@ export class Gateway {
     this.pipeline = pipeline;
     this.http = http;
     this.log = log;
+    if (log.isLevelEnabled('debug') && pipeline.entries.length > 0) {
+      pipeline.onTiming = (plugin, hook, ms) => log.debug({ plugin, hook, ms: Number(ms.toFixed(3)) }, 'plugin hook timing');
+    }
     pipeline.failures.onFailure((e) => {
       log.warn({ plugin: e.plugin, hook: e.hook, request_id: e.requestId, policy: e.policy, err: describe(e.error) }, 'plugin failure');
     });

@@ -10,6 +10,8 @@ export interface InboundRequest {
   rawHeaders: readonly string[];
   query: Record<string, string>;
   body: Buffer;
+  /** performance.now() when the request arrived, for the overhead header. */
+  receivedAt: number;
 }
 
 /** Where the core writes its answer; the transport implements it over node:http. */

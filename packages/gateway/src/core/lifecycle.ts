@@ -23,6 +23,10 @@ interface Exchange {
   sink: ResponseSink;
   /** The HTTP view for transport hooks; built only when some plugin has one. */
   http: HttpRequestData | undefined;
+  /** When the request reached the core (performance.now()). */
+  startedAt: number;
+  /** Time spent waiting on providers, to report the gateway's own overhead. */
+  upstreamMs: number;
 }
 
 /**
@@ -33,7 +37,12 @@ interface Exchange {
  */
 export async function runInference(gw: Gateway, inbound: InboundRequest, sink: ResponseSink): Promise<void> {
   const ctx = new RequestContext(inbound.requestId);
-  const ex: Exchange = { gw, ctx, inbound, sink, http: gw.pipeline.needsHttpView ? toHttpRequest(inbound) : undefined };
+  const ex: Exchange = {
+    gw, ctx, inbound, sink,
+    http: gw.pipeline.needsHttpView ? toHttpRequest(inbound) : undefined,
+    startedAt: inbound.receivedAt,
+    upstreamMs: 0,
+  };
   try {
     let body: Uint8Array | null = inbound.body;
     if (ex.http && gw.pipeline.hasHttpPre) {
@@ -78,11 +87,14 @@ async function attemptTargets(ex: Exchange, base: LLMRequest, targets: Target[])
         gwErr = new GatewayError('GH_ERR_UNSUPPORTED_OPERATION', `provider "${target.provider.name}" does not support ${req.request_type}`, { provider: target.provider.name });
         err = gwErr.toLLMError();
       } else {
+        const callStart = performance.now();
         try {
           const outcome = await callWithRetries(target, req, gw.http, sink.signal);
+          ex.upstreamMs += performance.now() - callStart;
           if (outcome.kind === 'stream') return await streamOut(ex, target, outcome, ran);
           resp = outcome.response;
         } catch (e) {
+          ex.upstreamMs += performance.now() - callStart;
           gwErr = toError(e);
           err = gwErr.toLLMError();
         }
@@ -130,6 +142,8 @@ async function streamOut(ex: Exchange, target: Target, outcome: Extract<CallOutc
   const { gw, ctx, sink } = ex;
   const pipeline = gw.pipeline;
   const headers: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...idHeaders(ex, target) };
+  // For a stream, the overhead reported is the gateway's time before the first event.
+  headers['x-gatehouse-overhead-ms'] = overheadMs(ex);
   sink.startStream(200, headers);
   let chunk = outcome.first;
   const it = outcome.rest;
@@ -174,7 +188,13 @@ async function postHookChunk(ex: Exchange, chunk: StreamChunk, ran: number): Pro
 /** Runs transport post-hooks (when any) over the final response, then sends it. */
 async function finish(ex: Exchange, resp: HttpResponseData, ran?: number): Promise<void> {
   if (ex.http && ex.gw.pipeline.hasHttpPost) await ex.gw.pipeline.runHttpPost(ex.ctx, ex.http, resp, ran);
+  resp.headers['x-gatehouse-overhead-ms'] = overheadMs(ex);
   ex.sink.send(resp.status_code, resp.headers, resp.body);
+}
+
+/** Time spent in the gateway itself (plugins included), i.e. everything but waiting on providers. */
+function overheadMs(ex: Exchange): string {
+  return Math.max(0, performance.now() - ex.startedAt - ex.upstreamMs).toFixed(3);
 }
 
 function errorResponse(ex: Exchange, e: GatewayError, target?: Target): HttpResponseData {

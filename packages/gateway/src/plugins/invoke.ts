@@ -5,6 +5,9 @@ import type { PluginEntry } from './pipeline.js';
 
 export type HookName = 'httpTransportPreHook' | 'httpTransportPostHook' | 'httpTransportStreamChunkHook' | 'preLLMHook' | 'postLLMHook';
 
+/** Receives each hook's duration; set only when debug logging is on, so timing costs nothing otherwise. */
+export type HookTimer = (plugin: string, hook: HookName, ms: number) => void;
+
 /** Returned instead of a hook's result when a fail_open plugin failed and was skipped. */
 export const SKIPPED: unique symbol = Symbol('gatehouse.skipped');
 
@@ -39,7 +42,7 @@ export class PluginFailures {
  * not called at all.
  */
 export async function invokeHook<T>(
-  pipeline: { failures: PluginFailures },
+  pipeline: { failures: PluginFailures; onTiming?: HookTimer | undefined },
   entry: PluginEntry,
   hook: HookName,
   ctx: RequestContext,
@@ -55,9 +58,16 @@ export async function invokeHook<T>(
     throw err;
   }
   try {
+    const timer = pipeline.onTiming;
+    const t0 = timer ? performance.now() : 0;
     const out = call();
-    if (!isThenable(out)) return out;
-    return entry.timeoutMs ? await withDeadline(out, entry.timeoutMs, entry.name, hook) : await out;
+    if (!isThenable(out)) {
+      if (timer) timer(entry.name, hook, performance.now() - t0);
+      return out;
+    }
+    const value = entry.timeoutMs ? await withDeadline(out, entry.timeoutMs, entry.name, hook) : await out;
+    if (timer) timer(entry.name, hook, performance.now() - t0);
+    return value;
   } catch (err) {
     if (err instanceof PluginRejection) throw err;
     // A rejection from another copy of the class (a plugin that bundled its own gateway types).

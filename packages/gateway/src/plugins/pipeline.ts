@@ -5,7 +5,7 @@ import type { LLMRequest } from '../schema/request.js';
 import type { LLMResponse } from '../schema/response.js';
 import type { StreamChunk } from '../schema/stream.js';
 import { PluginRejection, type ChunkObject, type OnError, type Plugin, type PreLLMShortCircuit } from './plugin.js';
-import { PluginFailures, SKIPPED, type HookName, invokeHook } from './invoke.js';
+import { PluginFailures, SKIPPED, type HookName, type HookTimer, invokeHook } from './invoke.js';
 
 /** A loaded plugin with its policy, in pipeline order. */
 export interface PluginEntry {
@@ -32,6 +32,8 @@ export interface PreLLMOutcome {
 export class PluginPipeline {
   readonly entries: readonly PluginEntry[];
   readonly failures = new PluginFailures();
+  /** Per-hook timing for debug logs; undefined (and free) unless debug logging is on. */
+  onTiming: HookTimer | undefined;
   readonly #httpPre: Slot[];
   readonly #httpPost: Slot[];
   readonly #chunk: Slot[];

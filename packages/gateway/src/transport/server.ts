@@ -66,6 +66,7 @@ async function handle(gw: Gateway, state: GatewayServer, req: IncomingMessage, r
 }
 
 async function inference(gw: Gateway, req: IncomingMessage, res: ServerResponse, path: string, search: string, requestType: RequestType): Promise<void> {
+  const receivedAt = performance.now();
   let body: Buffer;
   try {
     body = await readBody(req, gw.config.maxBodyBytes, gw.config.bodyTimeoutMs);
@@ -84,6 +85,7 @@ async function inference(gw: Gateway, req: IncomingMessage, res: ServerResponse,
     rawHeaders: req.rawHeaders,
     query: search ? Object.fromEntries(new URLSearchParams(search)) : {},
     body,
+    receivedAt,
   }, sink);
 }
 
