@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Toolchains CI needs beyond Node (run as root on Debian bookworm), then the fixtures they build.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# WASM test plugins (test/fixtures/wasm): Rust for wasm32-unknown-unknown with Debian's rustc and
+# packaged serde crates (offline), C with clang + wasi-libc. lld-14 provides rust-lld.
+apt-get install -y --no-install-recommends \
+  rustc cargo libstd-rust-dev-wasm32 lld-14 librust-serde-dev librust-serde-json-dev librust-serde-derive-dev \
+  clang lld wasi-libc libclang-rt-14-dev-wasm32
+node test/fixtures/wasm/build.mjs --strict
