@@ -345,6 +345,19 @@ describe('plugin contract, sections 1-2', () => {
     assert.equal(gw.logs.filter((l) => l.msg === 'plugin failure').length, 0, 'a rejection is not a plugin failure');
   });
 
+  test('a PluginRejection thrown by a transport pre-hook answers with its error (plugin imports "gatehouse" at runtime)', async () => {
+    const { client, gw } = await gateway([{ name: 'reject', path: join(FIXTURES, 'reject-transport.ts') }]);
+    await assert.rejects(client.chat.completions.create(chat('x')), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.AuthenticationError, String(err));
+      assert.equal(err.message, '401 missing x-team header');
+      assert.equal(err.code, 'no_team');
+      return true;
+    });
+    const ok = await client.chat.completions.create(chat('with team'), { headers: { 'X-Team': 'blue' } });
+    assert.equal(ok.choices[0]?.message.content, 'Echo: with team');
+    assert.equal(gw.logs.filter((l) => l.msg === 'plugin failure').length, 0);
+  });
+
   test('transport post-hook runs after a stream ends, with no bodies, in reverse', async () => {
     const post = (id: string) => writePlugin(`
       export function httpTransportPostHook(ctx, req, resp) {
