@@ -21,6 +21,10 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   shutdownGraceMs: number;
   bodyTimeoutMs: number;
+  headersTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxJsonDepth: number;
+  maxMessages: number;
   providers: ReadonlyMap<string, ProviderSettings>;
   plugins: ParsedConfig['plugins'];
   server: { host: string; port: number };
@@ -67,6 +71,10 @@ export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: strin
     maxBodyBytes: Math.floor(cfg.client.max_request_body_size_mb * 1024 * 1024),
     shutdownGraceMs: cfg.client.shutdown_grace_seconds * 1000,
     bodyTimeoutMs: cfg.client.request_body_timeout_seconds * 1000,
+    headersTimeoutMs: cfg.client.request_headers_timeout_seconds * 1000,
+    maxHeaderBytes: Math.floor(cfg.client.max_header_size_kb * 1024),
+    maxJsonDepth: cfg.client.max_json_depth,
+    maxMessages: cfg.client.max_messages,
     providers,
     plugins: cfg.plugins,
     server: { host: cfg.server?.host ?? '127.0.0.1', port: cfg.server?.port ?? 8080 },

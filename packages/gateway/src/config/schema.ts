@@ -69,6 +69,14 @@ export const clientSchema = z.looseObject({
   shutdown_grace_seconds: z.number().nonnegative().default(30),
   /** Our own: a request whose body has not fully arrived after this long is closed with 408. */
   request_body_timeout_seconds: z.number().positive().default(30),
+  /** Our own: a request whose headers have not fully arrived after this long is closed with 408. */
+  request_headers_timeout_seconds: z.number().positive().default(30),
+  /** Our own: the request line and headers together, in KB; more gets 431. */
+  max_header_size_kb: z.number().positive().max(1024).default(16),
+  /** Our own: how deep objects and arrays may nest in a request body; deeper gets 400. */
+  max_json_depth: z.number().int().min(1).max(10_000).default(64),
+  /** Our own: how many messages a chat request may carry; more gets 400. */
+  max_messages: z.number().int().min(1).default(2048),
 });
 
 export const configSchema = z.looseObject({

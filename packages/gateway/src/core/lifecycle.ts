@@ -50,7 +50,7 @@ export async function runInference(gw: Gateway, inbound: InboundRequest, sink: R
       if (pre.response) return await finish(ex, pre.response, pre.ran);
       body = ex.http.body;
     }
-    const request = parseInferenceBody(inbound.requestType, body);
+    const request = parseInferenceBody(inbound.requestType, body, gw.config);
     const targets = [gw.router.resolve(request.model), ...request.fallbacks.map((f) => gw.router.resolve(f, 'fallbacks'))];
     await attemptTargets(ex, request, targets);
   } catch (err) {

@@ -8,12 +8,20 @@ const INPUT_FIELD: Record<RequestType, 'messages' | 'prompt' | 'input'> = {
   embedding: 'input',
 };
 
+/** Shape limits on a client body (`client.max_json_depth`, `client.max_messages`). */
+export interface ParseLimits {
+  maxJsonDepth: number;
+  maxMessages: number;
+}
+
+export const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({ maxJsonDepth: 64, maxMessages: 2048 });
+
 /**
  * Client body to internal request. Checks only what the gateway itself relies on (model, the
- * input field, stream, fallbacks); every other field is the provider's to judge and passes
- * through in `params`. `provider` and `model` are filled in by routing.
+ * input field, stream, fallbacks) and the shape limits; every other field is the provider's to
+ * judge and passes through in `params`. `provider` and `model` are filled in by routing.
  */
-export function parseInferenceBody(type: RequestType, body: Uint8Array | null): LLMRequest {
+export function parseInferenceBody(type: RequestType, body: Uint8Array | null, limits: ParseLimits = DEFAULT_PARSE_LIMITS): LLMRequest {
   if (!body || body.byteLength === 0) throw invalid('request body is empty; expected a JSON object', null);
   let json: unknown;
   try {
@@ -22,11 +30,16 @@ export function parseInferenceBody(type: RequestType, body: Uint8Array | null): 
     throw new GatewayError('GH_ERR_INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid('request body must be a JSON object', null);
+  // Nesting deeper than the limit takes at least 2 bytes per level, so short bodies skip the walk.
+  // V8's JSON.parse copes with any depth, but recursive code downstream (stringify, plugins) would not.
+  if (body.byteLength > 2 * limits.maxJsonDepth && deeperThan(json, limits.maxJsonDepth)) {
+    throw invalid(`request body nests objects/arrays deeper than ${limits.maxJsonDepth} levels (client.max_json_depth)`, null);
+  }
   const obj = json as Record<string, unknown>;
   const field = INPUT_FIELD[type];
   const { model, fallbacks, [field]: input, ...params } = obj;
   if (typeof model !== 'string' || model.length === 0) throw invalid(`'model' is required: a string like "openai/gpt-4o-mini"`, 'model');
-  if (type === 'chat_completion') checkMessages(input);
+  if (type === 'chat_completion') checkMessages(input, limits.maxMessages);
   else if (!isPromptLike(input)) throw invalid(`'${field}' is required: a string or an array of strings${type === 'embedding' ? ' (or token arrays)' : ''}`, field);
   if (params.stream !== undefined && typeof params.stream !== 'boolean') throw invalid(`'stream' must be a boolean`, 'stream');
   if (type === 'embedding' && params.stream === true) throw invalid('embeddings cannot be streamed', 'stream');
@@ -43,8 +56,9 @@ export function parseInferenceBody(type: RequestType, body: Uint8Array | null): 
   };
 }
 
-function checkMessages(input: unknown): asserts input is ChatMessage[] {
+function checkMessages(input: unknown, max: number): asserts input is ChatMessage[] {
   if (!Array.isArray(input) || input.length === 0) throw invalid(`'messages' is required: a non-empty array of messages`, 'messages');
+  if (input.length > max) throw invalid(`'messages' has ${input.length} messages; the limit is ${max} (client.max_messages)`, 'messages');
   for (let i = 0; i < input.length; i++) {
     const m = input[i] as Record<string, unknown> | null;
     if (typeof m !== 'object' || m === null || Array.isArray(m)) throw invalid(`'messages[${i}]' must be an object`, `messages[${i}]`);
@@ -64,4 +78,25 @@ function isPromptLike(x: unknown): boolean {
 
 function invalid(message: string, param: string | null): GatewayError {
   return new GatewayError('GH_ERR_INVALID_REQUEST', message, { param });
+}
+
+/**
+ * True when `v` nests objects/arrays more than `left` levels deep (`{}` is one level). Recursion
+ * stops at the limit, so the stack stays shallow whatever the input; strings and numbers are
+ * leaves, so the cost is the number of containers and their slots, not the body's bytes.
+ */
+function deeperThan(v: object, left: number): boolean {
+  if (left === 0) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'object' && x !== null && deeperThan(x, left - 1)) return true;
+    }
+    return false;
+  }
+  for (const k in v) {
+    const x: unknown = (v as Record<string, unknown>)[k];
+    if (typeof x === 'object' && x !== null && deeperThan(x, left - 1)) return true;
+  }
+  return false;
 }

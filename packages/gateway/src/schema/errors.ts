@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   GH_ERR_UNKNOWN_MODEL: { status: 400, type: 'invalid_request_error', kind: 'client' },
   GH_ERR_UNSUPPORTED_OPERATION: { status: 400, type: 'invalid_request_error', kind: 'client' },
   GH_ERR_BODY_TOO_LARGE: { status: 413, type: 'invalid_request_error', kind: 'client' },
+  GH_ERR_HEADERS_TOO_LARGE: { status: 431, type: 'invalid_request_error', kind: 'client' },
   GH_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, type: 'invalid_request_error', kind: 'client' },
   GH_ERR_NOT_FOUND: { status: 404, type: 'not_found_error', kind: 'client' },
   GH_ERR_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', kind: 'client' },

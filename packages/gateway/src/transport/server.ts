@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Gateway } from '../core/gateway.js';
 import { runInference } from '../core/lifecycle.js';
 import { GatewayError, isGatewayError } from '../schema/errors.js';
@@ -32,13 +33,50 @@ export interface GatewayServer {
 
 export function createGatewayServer(gw: Gateway): GatewayServer {
   const state: GatewayServer = { server: undefined as unknown as Server, draining: false };
-  state.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  const { headersTimeoutMs, maxHeaderBytes } = gw.config;
+  state.server = createServer({
+    keepAliveTimeout: 65_000,
+    // The body has its own deadline (readBody); the whole exchange has none, streams may be long.
+    requestTimeout: 0,
+    // Headers that trickle in are cut off; node checks pending connections every interval.
+    headersTimeout: headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeoutMs / 4))),
+    maxHeaderSize: maxHeaderBytes,
+  }, (req, res) => {
     handle(gw, state, req, res).catch((err) => {
       gw.log.error({ err: err instanceof Error ? err.message : String(err) }, 'unhandled error in request handler');
       sendError(res, new GatewayError('GH_ERR_INTERNAL', 'internal error'));
     });
   });
+  state.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(gw, err, socket));
   return state;
+}
+
+/**
+ * What node's HTTP parser refuses before any handler runs (headers too large, headers too slow,
+ * malformed request line) gets a JSON error like every other answer, then the connection closes.
+ * Node's own answer would be a bare status line with no body.
+ */
+function onClientError(gw: Gateway, err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  // Nobody to answer, or a response already started on this socket: writing would corrupt it.
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const { headersTimeoutMs, maxHeaderBytes } = gw.config;
+  const e = err.code === 'HPE_HEADER_OVERFLOW'
+    ? new GatewayError('GH_ERR_HEADERS_TOO_LARGE', `request headers are larger than the limit of ${Math.round(maxHeaderBytes / 1024)} KB (client.max_header_size_kb)`)
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new GatewayError('GH_ERR_REQUEST_TIMEOUT', `request headers not received within ${headersTimeoutMs / 1000} s (client.request_headers_timeout_seconds)`)
+      : new GatewayError('GH_ERR_INVALID_REQUEST', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`);
+  gw.log.debug({ code: err.code, status: e.status }, 'refused a malformed or slow request');
+  const body = JSON.stringify(e.toBody());
+  socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // The answer is a few hundred bytes: it is in the kernel at once. Do not wait on a client that never reads.
+  const t = setTimeout(() => socket.destroy(), 1000);
+  t.unref();
+  socket.once('close', () => clearTimeout(t));
 }
 
 async function handle(gw: Gateway, state: GatewayServer, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -97,6 +135,7 @@ function requestIdOf(req: IncomingMessage): string {
 function health(gw: Gateway, state: GatewayServer): unknown {
   return {
     status: state.draining ? 'draining' : 'ok',
+    pid: process.pid,
     uptime_seconds: Math.round((Date.now() - gw.startedAt) / 1000),
     inflight: gw.inflight,
     providers: [...gw.config.providers.keys()],
