@@ -39,7 +39,7 @@ export async function loadWasm(entry: PluginEntryConfig, opts: PluginLoadOptions
   let runBytes: Uint8Array;
   try {
     runBytes = capMemory(bytes, info, limits.memoryPages);
-    if (limits.fuel > 0) runBytes = injectFuel(runBytes, Math.min(0x7fffffff, limits.fuel * INIT_FUEL_FACTOR));
+    if (limits.fuel > 0) runBytes = await injectFuel(runBytes, Math.min(0x7fffffff, limits.fuel * INIT_FUEL_FACTOR));
   } catch (err) {
     throw bad(err instanceof WasmFormatError ? err.message : `cannot instrument module: ${(err as Error).message}`);
   }

@@ -177,8 +177,10 @@ function describe(err: unknown, inst: GuestInstance | null, opts: InstanceOption
   }
   if (err instanceof RangeError && /call stack/i.test(err.message)) return 'stack overflow (call stack exhausted)';
   const msg = err instanceof Error ? `${err.constructor === WebAssembly.RuntimeError ? 'trap' : err.name}: ${err.message}` : String(err);
-  if (inst && inst.abi.memory.byteLength >= opts.memoryCapBytes * 0.9) {
-    return `${msg} (memory at its limit of ${Math.round(opts.memoryCapBytes / 1048576)} MiB; limits.memory_mb)`;
+  // memory.grow past the cap returns -1 and the guest then traps its own way; memory close to the
+  // cap (past the high-water mark) is the best sign that this is what happened.
+  if (inst && inst.abi.memory.byteLength > opts.highWaterBytes) {
+    return `${msg} (memory near its limit of ${Math.round(opts.memoryCapBytes / 1048576)} MiB; limits.memory_mb)`;
   }
   return msg;
 }
