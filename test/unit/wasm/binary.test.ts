@@ -49,7 +49,7 @@ test('capMemory: rewrites the maximum; memory.grow past it returns -1', () => {
   assert.deepEqual(info.memories, [{ min: 2, max: null, shared: false, memory64: false }]);
   const capped = capMemory(bytes, info, 10);
   assert.deepEqual(parseModule(capped).memories[0], { min: 2, max: 10, shared: false, memory64: false });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(capped));
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(capped as Uint8Array<ArrayBuffer>));
   const grow = inst.exports.grow as (n: number) => number;
   assert.equal(grow(8), 2);
   assert.equal(grow(1), -1);
@@ -66,5 +66,5 @@ test('capMemory: works when the memory section follows a large section (multi-by
   const capped = capMemory(big, info, 64);
   assert.equal(parseModule(capped).memories[0]!.max, 64);
   assert.equal(parseModule(capped).imports.length, 300);
-  new WebAssembly.Module(capped); // still valid
+  new WebAssembly.Module(capped as Uint8Array<ArrayBuffer>); // still valid
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 
 import { loadWasmPlugin, type WasmPlugin } from '../../../packages/gateway/src/plugins/wasm/index.js';
+import type { HttpResponseData } from '../../../packages/gateway/src/schema/http.js';
 import { ctx, entry, httpReq, llmReq, opts, recordingLog } from './helpers.js';
 
 const loaded: WasmPlugin[] = [];
@@ -63,11 +64,11 @@ for (const file of ['as-hello/as-hello-stub.wasm', 'as-hello/as-hello.wasm']) {
     assert.deepEqual(chunk, { id: 'c1', object: 'chat.completion.chunk', choices: [], as_seen: 'hej' });
     assert.equal(await p.httpTransportStreamChunkHook!(c, req, { id: 'c2', drop_me: true }), null);
 
-    const resp = { status_code: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode('{}') };
+    const resp: HttpResponseData = { status_code: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode('{}') };
     await p.httpTransportPostHook!(c, req, resp);
     assert.equal(resp.headers['x-as-post'], 'saw-pre', 'context from pre_hook seen in http_post_hook');
     assert.equal(resp.status_code, 200);
-    assert.deepEqual([...resp.body], [...new TextEncoder().encode('{}')]);
+    assert.deepEqual([...resp.body!], [...new TextEncoder().encode('{}')]);
     assert.equal(c.values.as_http_post, true);
     assert.equal(c.values.as_chunk, true);
   });
