@@ -80,6 +80,11 @@ export function toGatewayError(err: unknown, provider: string): GatewayError {
   if (e.name === 'AbortError' || e.code === 'UND_ERR_ABORTED') {
     return new GatewayError('GH_ERR_UPSTREAM_UNREACHABLE', `${provider}: upstream request aborted`, { provider, retryable: false, cause: err });
   }
+  // A bug in the gateway's own code (an adapter tripping over odd input), not a network failure:
+  // neither "unreachable" nor worth a retry. Network errors always carry a code.
+  if (e.code === undefined && (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError)) {
+    return new GatewayError('GH_ERR_INTERNAL', `${provider}: internal error in the provider adapter (${e.message})`, { provider, retryable: false, cause: err });
+  }
   const detail = e.code ?? e.message ?? String(err);
   return new GatewayError('GH_ERR_UPSTREAM_UNREACHABLE', `${provider}: upstream unreachable (${detail})`, { provider, retryable: true, cause: err });
 }

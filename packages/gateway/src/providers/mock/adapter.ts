@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, ContentPart, EmbeddingResponse, TextCompletion, Usage } from '../../schema/openai.js';
+import { GatewayError } from '../../schema/errors.js';
 import { chatMessages, type LLMRequest, type RequestType } from '../../schema/request.js';
 import { StreamChunk } from '../../schema/stream.js';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.js';
@@ -58,7 +59,7 @@ function textOf(m: ChatMessage): string {
   if (typeof m.content === 'string') return m.content;
   if (!Array.isArray(m.content)) return '';
   return (m.content as ContentPart[])
-    .map((p) => (p.type === 'text' ? String((p as { text: unknown }).text) : p.type === 'image_url' ? '[image]' : ''))
+    .map((p) => (p?.type === 'text' ? String((p as { text: unknown }).text) : p?.type === 'image_url' ? '[image]' : ''))
     .filter(Boolean)
     .join(' ');
 }
@@ -75,13 +76,15 @@ function usage(prompt: string, completion: string): Usage {
 
 /** A tool is called when forced by `tool_choice` or when the user's message names it. */
 function pickTool(req: LLMRequest, prompt: string): string | null {
-  const tools = req.params.tools as Array<{ function?: { name?: string } }> | undefined;
+  // Client input, not checked by the gateway: a malformed tool or tool_choice is ignored, not a crash.
+  const tools = req.params.tools as Array<{ function?: { name?: unknown } } | null> | undefined;
   if (!Array.isArray(tools) || tools.length === 0 || req.params.tool_choice === 'none') return null;
-  const forced = (req.params.tool_choice as { function?: { name?: string } } | undefined)?.function?.name;
-  if (forced) return forced;
-  const named = tools.map((t) => t.function?.name).find((n) => n && prompt.includes(n));
+  const forced = (req.params.tool_choice as { function?: { name?: unknown } } | null | undefined)?.function?.name;
+  if (typeof forced === 'string' && forced) return forced;
+  const names = tools.map((t) => t?.function?.name).filter((n): n is string => typeof n === 'string' && n !== '');
+  const named = names.find((n) => prompt.includes(n));
   if (named) return named;
-  return req.params.tool_choice === 'required' ? (tools[0]?.function?.name ?? null) : null;
+  return req.params.tool_choice === 'required' ? (names[0] ?? null) : null;
 }
 
 async function* streamChat(
@@ -119,7 +122,10 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function embed(req: LLMRequest): EmbeddingResponse {
   const inputs = Array.isArray(req.input) ? (req.input as unknown[]) : [req.input];
-  const dims = Number(req.params.dimensions ?? 8);
+  const dims = req.params.dimensions ?? 8;
+  if (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 1 || dims > 4096) {
+    throw new GatewayError('GH_ERR_INVALID_REQUEST', `'dimensions' must be an integer from 1 to 4096`, { param: 'dimensions', provider: 'mock' });
+  }
   const data = inputs.map((input, index) => {
     const text = typeof input === 'string' ? input : JSON.stringify(input);
     const digest = createHash('sha256').update(text).digest();
