@@ -62,3 +62,30 @@ test('SIGTERM lets an in-flight stream finish, refuses new requests, and exits 0
   const [code] = await exit;
   assert.equal(code, 0);
 });
+
+test('--workers 2: two processes share the port; SIGTERM stops them all with exit 0', async () => {
+  const file = writeConfig({ providers: { mock: { keys: [{ value: '' }] } } });
+  const { child, url, output } = await startCli(['-c', file, '--port', '0', '--workers', '2']);
+  try {
+    assert.match(output(), /workers: 2 processes/);
+    const pids = new Set<number>();
+    for (let i = 0; i < 40 && pids.size < 2; i++) {
+      const res = await fetch(`${url}/health`, { headers: { connection: 'close' } });
+      pids.add((await res.json()).pid);
+    }
+    assert.ok(pids.size >= 1);
+    assert.ok(![...pids].includes(child.pid as number), 'the primary does not serve requests');
+  } finally {
+    const exit = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = await exit;
+    assert.equal(code, 0);
+  }
+});
+
+test('--workers: a worker that cannot start stops the whole gateway with its reason', async () => {
+  const file = writeConfig({ providers: { mock: { keys: [{ value: '' }] } }, plugins: [{ name: 'ghost', path: './does-not-exist.mjs' }] });
+  const r = await runCli(['serve', '-c', file, '--port', '0', '--workers', '2']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /plugin "ghost" \(\.\/does-not-exist\.mjs\) failed to load/);
+});

@@ -129,6 +129,14 @@ describe('plugin contract, sections 1-2', () => {
     assert.deepEqual(trace(), ['A.httpPre', 'B.httpPre', 'C.httpPre', 'B.httpPost', 'A.httpPost']);
   });
 
+  test('transport pre-hook failure at plugin i: 500 naming it, transport post-hooks for 0..i-1 only', async () => {
+    const { gw } = await gateway([tracer('A'), tracer('B'), tracer('C', {}, { httpPreThrow: true }), tracer('D')]);
+    const res = await postJson(`${gw.baseURL}/chat/completions`, chat('x'));
+    assert.equal(res.status, 500);
+    assert.match(res.json.error.message, /plugin "C" failed in httpTransportPreHook: C broke/);
+    assert.deepEqual(trace(), ['A.httpPre', 'B.httpPre', 'C.httpPre', 'B.httpPost', 'A.httpPost']);
+  });
+
   test('recovery: a post-hook turns a provider error into a response (an empty error beside a response loses)', async () => {
     const port = await closedPort();
     const recover = writePlugin(`

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { serve } from './serve.js';
 
 const USAGE = `Usage:
-  gatehouse serve [-c|--config FILE] [--port N] [--host H]
+  gatehouse serve [-c|--config FILE] [--port N] [--host H] [--workers N]
       Start the gateway. FILE defaults to $GATEHOUSE_CONFIG, else ./config.json.
       The port defaults to $PORT, else the config's server.port, else 8080.
+      --workers (or $GATEHOUSE_WORKERS): processes sharing the port, default one per core.
   gatehouse schema
       Print the JSON Schema of config.json (for editors).
   gatehouse --help | --version`;
@@ -24,10 +26,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') {
     const { values } = parseArgs({
       args: rest,
-      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' } },
+      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' }, workers: { type: 'string', short: 'w' } },
       strict: true,
     });
-    return serve({ config: values.config, port: values.port, host: values.host });
+    return serve({ config: values.config, port: values.port, host: values.host, workers: values.workers });
   }
   if (command === 'schema') {
     const { configJsonSchema } = await import('../config/json-schema.js');
@@ -39,7 +41,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { if (code !== -1) process.exitCode = code; },
+  (code) => {
+    if (code === -1) return;
+    process.exitCode = code;
+    // A cluster worker keeps its IPC channel open: leave explicitly so the primary sees the failure.
+    if (cluster.isWorker) process.exit(code);
+  },
   (err) => {
     console.error(`gatehouse: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;

@@ -1,9 +1,11 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { startGateway } from '../core/start.js';
 import { createLogger } from '../observability/log.js';
 import { PluginLoadError } from '../plugins/load.js';
 
-export interface ServeArgs { config?: string; port?: string; host?: string }
+export interface ServeArgs { config?: string; port?: string; host?: string; workers?: string }
 
 /**
  * `gatehouse serve`: load and check the config, load plugins, listen, print what is served.
@@ -17,6 +19,12 @@ export async function serve(args: ServeArgs): Promise<number> {
     console.error(`gatehouse: --port must be an integer between 0 and 65535, got "${portText}"`);
     return 2;
   }
+  const workersText = args.workers ?? process.env.GATEHOUSE_WORKERS;
+  const workers = workersText === undefined ? availableParallelism() : Number(workersText);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+    console.error(`gatehouse: --workers must be an integer between 1 and 256, got "${workersText}"`);
+    return 2;
+  }
   let config;
   try {
     config = loadConfigFile(file);
@@ -26,6 +34,11 @@ export async function serve(args: ServeArgs): Promise<number> {
       return 1;
     }
     throw err;
+  }
+  // Checked once in the primary above, so a bad config is reported once, before any fork.
+  if (workers > 1 && cluster.isPrimary) {
+    const { runPrimary } = await import('./cluster.js');
+    process.exit(await runPrimary(workers));
   }
   const log = createLogger();
   let running;
@@ -39,7 +52,9 @@ export async function serve(args: ServeArgs): Promise<number> {
     console.error(`gatehouse: cannot start: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  printBanner(running.url, running.gateway);
+  const banner = bannerOf(running.url, running.gateway);
+  if (cluster.isWorker && process.send) process.send({ type: 'gatehouse:listening', url: running.url, banner });
+  else console.log(banner);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -59,7 +74,7 @@ export async function serve(args: ServeArgs): Promise<number> {
   return -1;
 }
 
-function printBanner(url: string, gw: import('../core/gateway.js').Gateway): void {
+function bannerOf(url: string, gw: import('../core/gateway.js').Gateway): string {
   const lines = [`Gatehouse listening on ${url}`, '  providers:'];
   for (const p of gw.config.providers.values()) {
     const models = p.models.length ? p.models.join(', ') : '';
@@ -67,5 +82,5 @@ function printBanner(url: string, gw: import('../core/gateway.js').Gateway): voi
   }
   lines.push(`  plugins: ${gw.pipeline.entries.length ? gw.pipeline.entries.map((e) => `${e.name} [${e.onError}]`).join(', ') : '(none)'}`);
   lines.push(`  try: curl ${url}/v1/models`);
-  console.log(lines.join('\n'));
+  return lines.join('\n');
 }

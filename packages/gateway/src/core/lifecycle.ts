@@ -48,6 +48,7 @@ export async function runInference(gw: Gateway, inbound: InboundRequest, sink: R
     if (ex.http && gw.pipeline.hasHttpPre) {
       const pre = await gw.pipeline.runHttpPre(ctx, ex.http);
       if (pre.response) return await finish(ex, pre.response, pre.ran);
+      if (pre.error) return await finish(ex, errorResponse(ex, toError(pre.error)), pre.ran);
       body = ex.http.body;
     }
     const request = parseInferenceBody(inbound.requestType, body, gw.config);

@@ -62,20 +62,28 @@ export class PluginPipeline {
    * Transport pre-hooks in order. Returns the short-circuit response, if any, and how many plugins
    * ran (transport post-hooks then run for plugins before the one that short-circuited).
    */
-  async runHttpPre(ctx: RequestContext, req: HttpRequestData): Promise<{ response: HttpResponseData | undefined; ran: number }> {
+  async runHttpPre(ctx: RequestContext, req: HttpRequestData): Promise<{ response: HttpResponseData | undefined; error: unknown; ran: number }> {
     const method = req.method;
     const path = req.path;
     for (const { entry, index } of this.#httpPre) {
-      const out = await invokeHook(this, entry, 'httpTransportPreHook', ctx, () => entry.plugin.httpTransportPreHook!(ctx, req));
+      // Whatever stops the request at plugin i (answer, failure, 409), transport post-hooks run for 0..i-1.
+      let out;
+      try {
+        out = await invokeHook(this, entry, 'httpTransportPreHook', ctx, () => entry.plugin.httpTransportPreHook!(ctx, req));
+      } catch (error) {
+        return { response: undefined, error, ran: index };
+      }
       if (req.method !== method || req.path !== path) {
-        throw new GatewayError('GH_ERR_ROUTE_CHANGED_BY_PLUGIN', `plugin "${entry.name}" changed the request method or path in httpTransportPreHook; this is not allowed`);
+        const error = new GatewayError('GH_ERR_ROUTE_CHANGED_BY_PLUGIN', `plugin "${entry.name}" changed the request method or path in httpTransportPreHook; this is not allowed`);
+        return { response: undefined, error, ran: index };
       }
       if (out !== SKIPPED && out && typeof out === 'object' && typeof (out as HttpResponseData).status_code === 'number') {
-        return { response: out as HttpResponseData, ran: index };
+        return { response: out as HttpResponseData, error: undefined, ran: index };
       }
     }
-    return { response: undefined, ran: this.entries.length };
+    return { response: undefined, error: undefined, ran: this.entries.length };
   }
+
 
   /** Transport post-hooks in reverse, for plugins before `ran`. A failure is logged and stops the rest. */
   async runHttpPost(ctx: RequestContext, req: HttpRequestData, resp: HttpResponseData | null, ran = this.entries.length): Promise<void> {
