@@ -466,7 +466,8 @@ describe('plugin contract, sections 1-2', () => {
     const realParse = JSON.parse;
     let chunkParses = 0;
     JSON.parse = ((text: string, reviver?: never) => {
-      if (typeof text === 'string' && text.includes('"chat.completion.chunk"')) chunkParses++;
+      // Only this test's chunks count (other streams may still be finishing in this process).
+      if (typeof text === 'string' && text.includes('"chat.completion.chunk"') && text.includes('zqxjmarker')) chunkParses++;
       return realParse(text, reviver);
     }) as typeof JSON.parse;
     try {
@@ -476,7 +477,7 @@ describe('plugin contract, sections 1-2', () => {
       const raw = async (gw: TestGateway): Promise<string> => {
         const res = await fetch(`${gw.baseURL}/chat/completions`, {
           method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'up/gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'pass me through untouched' }] }),
+          body: JSON.stringify({ model: 'up/gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'zqxjmarker' }] }),
         });
         // Upstream ids and timestamps differ per request; everything else must match byte for byte.
         return (await res.text()).replace(/"id":"[^"]*"/g, '"id":"X"').replace(/"created":\d+/g, '"created":0');
