@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Toolchains CI needs beyond Node (run as root on Debian bookworm), then the fixtures they build.
+# Toolchains CI needs beyond Node (run as root on Debian bookworm). .ci/rebuild-fixtures.sh builds with them.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
@@ -8,4 +8,3 @@ apt-get update
 apt-get install -y --no-install-recommends \
   rustc cargo libstd-rust-dev-wasm32 lld-14 librust-serde-dev librust-serde-json-dev librust-serde-derive-dev \
   clang lld wasi-libc libclang-rt-14-dev-wasm32
-node test/fixtures/wasm/build.mjs --strict
