@@ -88,19 +88,44 @@ export class OpenAIAdapter implements ProviderAdapter {
 /**
  * An OpenAI SSE body as chunks. The JSON text is handed on unparsed; only events that look like an
  * error object are parsed, to surface `{"error":...}` sent with a 200 status. No `[DONE]` before
- * the body ends means the upstream died mid-stream.
+ * the body ends means the upstream died mid-stream. The first event is parsed once (a bad one is
+ * still retryable: nothing has reached the client); every event must at least be framed as an
+ * object, an O(1) check that catches cut or garbage events without per-chunk JSON work.
  */
 const ERROR_EVENT = /^\s*\{\s*"error"\s*:/;
 
 export async function* openAIStream(res: UpstreamResponse, provider: string): AsyncGenerator<StreamChunk> {
+  let first = true;
   for await (const ev of sseEvents(res.body, provider)) {
     const data = ev.data;
     if (data === '[DONE]') return;
     if (data.length === 0) continue;
     if (ev.event === 'error' || ERROR_EVENT.test(data)) throw streamError(data, provider);
+    if (!framedAsObject(data) || (first && !parses(data))) {
+      throw new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${provider}: stream event is not valid JSON`, { provider, retryable: true });
+    }
+    first = false;
     yield StreamChunk.fromJson(data);
   }
   throw new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${provider}: stream ended before [DONE]`, { provider, retryable: true });
+}
+
+/** First and last non-blank characters are `{` and `}`. */
+function framedAsObject(s: string): boolean {
+  let i = 0;
+  let j = s.length - 1;
+  while (i < j && s.charCodeAt(i) <= 32) i++;
+  while (j > i && s.charCodeAt(j) <= 32) j--;
+  return s.charCodeAt(i) === 123 && s.charCodeAt(j) === 125;
+}
+
+function parses(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function streamError(data: string, provider: string): GatewayError {
