@@ -185,7 +185,7 @@ const mutatedCase: fc.Arbitrary<Case> = fc.constantFrom(...ROUTES).chain((route)
 })).map(({ route, stream, jsonOps, byteOps, contentType }) => {
   const obj = baseBody(route, stream);
   for (const op of jsonOps) applyJsonOp(obj, op);
-  let body = Buffer.from(JSON.stringify(obj));
+  let body: Buffer = Buffer.from(JSON.stringify(obj));
   for (const op of byteOps) body = applyByteOp(body, op);
   return withText({ route, body, contentType, stream: obj.stream === true });
 });
