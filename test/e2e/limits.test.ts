@@ -119,6 +119,21 @@ describe('client limits with clear errors', () => {
     assert.ok(res.ms >= 900 && res.ms < 3000, `cut off after ${res.ms} ms`);
   });
 
+  test('slow client, nothing at all: a connection that never sends a byte gets 408 after the headers timeout', async () => {
+    const res = await rawExchange(port, () => undefined, { timeoutMs: 6000 });
+    assertJsonError(res, 408, 'GH_ERR_REQUEST_TIMEOUT');
+    assert.equal(res.closed, true);
+    assert.ok(res.ms >= 900 && res.ms < 3000, `cut off after ${res.ms} ms`);
+  });
+
+  test('oversized chunk extensions get 413, as node itself would answer', async () => {
+    const res = await rawExchange(port, (s) => {
+      s.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n2;${'e'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`);
+    });
+    assertJsonError(res, 413, 'GH_ERR_BODY_TOO_LARGE', /chunk extensions/);
+    assert.equal(res.closed, true);
+  });
+
   test('an idle keep-alive connection between requests is not cut by the headers timeout', async () => {
     const res = await rawExchange(port, async (s) => {
       const body = JSON.stringify(chat());

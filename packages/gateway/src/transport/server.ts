@@ -64,12 +64,7 @@ function onClientError(gw: Gateway, err: NodeJS.ErrnoException, socket: Duplex):
     socket.destroy();
     return;
   }
-  const { headersTimeoutMs, maxHeaderBytes } = gw.config;
-  const e = err.code === 'HPE_HEADER_OVERFLOW'
-    ? new GatewayError('GH_ERR_HEADERS_TOO_LARGE', `request headers are larger than the limit of ${Math.round(maxHeaderBytes / 1024)} KB (client.max_header_size_kb)`)
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? new GatewayError('GH_ERR_REQUEST_TIMEOUT', `request headers not received within ${headersTimeoutMs / 1000} s (client.request_headers_timeout_seconds)`)
-      : new GatewayError('GH_ERR_INVALID_REQUEST', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`);
+  const e = clientErrorOf(gw, err.code);
   gw.log.debug({ code: err.code, status: e.status }, 'refused a malformed or slow request');
   const body = JSON.stringify(e.toBody());
   socket.end(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
@@ -77,6 +72,20 @@ function onClientError(gw: Gateway, err: NodeJS.ErrnoException, socket: Duplex):
   const t = setTimeout(() => socket.destroy(), 1000);
   t.unref();
   socket.once('close', () => clearTimeout(t));
+}
+
+function clientErrorOf(gw: Gateway, code: string | undefined): GatewayError {
+  const { headersTimeoutMs, maxHeaderBytes } = gw.config;
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new GatewayError('GH_ERR_HEADERS_TOO_LARGE', `request headers are larger than the limit of ${Math.round(maxHeaderBytes / 1024)} KB (client.max_header_size_kb)`);
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new GatewayError('GH_ERR_BODY_TOO_LARGE', 'chunk extensions of the request body are too large');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new GatewayError('GH_ERR_REQUEST_TIMEOUT', `request headers not received within ${headersTimeoutMs / 1000} s (client.request_headers_timeout_seconds)`);
+    default:
+      return new GatewayError('GH_ERR_INVALID_REQUEST', `malformed HTTP request${code ? ` (${code})` : ''}`);
+  }
 }
 
 async function handle(gw: Gateway, state: GatewayServer, req: IncomingMessage, res: ServerResponse): Promise<void> {
