@@ -9,6 +9,11 @@ import type { ResponseSink } from '../core/inbound.js';
 export class HttpResponseSink implements ResponseSink {
   readonly #res: ServerResponse;
   readonly #abort = new AbortController();
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#res.uncork();
+  };
 
   constructor(res: ServerResponse) {
     this.#res = res;
@@ -39,6 +44,13 @@ export class HttpResponseSink implements ResponseSink {
   writeEvent(data: string): void | Promise<void> {
     const res = this.#res;
     if (res.destroyed || res.writableEnded) return;
+    // Events that arrive together (one upstream TCP read often holds many) leave in one write:
+    // cork on the first, uncork once the current burst of microtasks is done.
+    if (!this.#corked) {
+      this.#corked = true;
+      res.cork();
+      process.nextTick(this.#uncork);
+    }
     if (res.write(`data: ${data}\n\n`)) return;
     return new Promise((resolve) => {
       const done = (): void => {
