@@ -68,3 +68,12 @@ test('capMemory: works when the memory section follows a large section (multi-by
   assert.equal(parseModule(capped).imports.length, 300);
   new WebAssembly.Module(capped as Uint8Array<ArrayBuffer>); // still valid
 });
+
+test('every fixture plugin gets fuel metering (also modules whose first import is WASI)', async () => {
+  const { meteredModule } = await import('../../../packages/gateway/src/plugins/wasm/meter.js');
+  for (const f of ['as-hello/as-hello.wasm', 'rust-hello/rust-hello.wasm', 'c-wasi/c-wasi.wasm']) {
+    const out = await meteredModule(new Uint8Array(readFileSync(join(FIXTURES, f))), 1000, null);
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module(out as Uint8Array<ArrayBuffer>)).map((e) => e.name);
+    assert.ok(exports.includes('__gatehouse_fuel'), f);
+  }
+});

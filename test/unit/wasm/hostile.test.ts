@@ -118,3 +118,21 @@ test('five failures in a row mark the plugin unhealthy; calls are refused at onc
   assert.throws(() => p.preLLMHook!(ctx(), llmReq()), /wasm plugin "flaky" failed in pre_hook: unhealthy after repeated failures/);
   assert.ok(log.lines.some((l) => l.level === 'error' && l.msg === 'wasm plugin marked unhealthy'));
 });
+
+test('fuel: an infinite loop with the default budget traps within a bounded time, in modules with and without WASI imports', async () => {
+  for (const imports of ['', '(import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))']) {
+    const p = await loadBytes(wat(hostile('(loop $l (br $l)) (i64.const 0)', '', imports)), { name: 'spin' });
+    const t0 = performance.now();
+    assert.throws(() => p.httpTransportPreHook!(ctx(), httpReq()), /wasm plugin "spin" failed in http_pre_hook: fuel exhausted \(limit 100000000 per call/);
+    const took = performance.now() - t0;
+    assert.ok(took < 2000, `took ${took} ms`);
+    const c = ctx();
+    p.preLLMHook!(c, llmReq());
+    assert.equal(c.values.ok, true);
+  }
+});
+
+test('fuel: a loop that calls a function each iteration is stopped too', async () => {
+  const p = await loadBytes(wat(hostile('(loop $l (drop (call $leaf (i32.const 1))) (br $l)) (i64.const 0)', '(func $leaf (param i32) (result i32) (local.get 0))')), { name: 'spin2', limits: { fuel: 1_000_000 } });
+  assert.throws(() => p.httpTransportPreHook!(ctx(), httpReq()), /fuel exhausted/);
+});

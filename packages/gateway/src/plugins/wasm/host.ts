@@ -18,6 +18,11 @@ import type { AbiShape } from './validate.js';
 export interface WasmPlugin extends Plugin {
   /** What the module's `get_name` returned, if it has one. */
   readonly reportedName: string | null;
+  /**
+   * For the `gatehouse plugin run/test` tools: one hook call with raw JSON text in and out (no
+   * shape check, nothing applied), and the live instance's memory size (null when not known).
+   */
+  readonly raw: { call(hook: string, input: string): string | null | Promise<string | null>; memoryBytes(): number | null };
 }
 
 type Then = <A, B>(x: A | Promise<A>, f: (a: A) => B) => B | Promise<B>;
@@ -43,6 +48,7 @@ export function createWasmPlugin(name: string, reportedName: string | null, shap
     reportedName,
     isHealthy: () => runner.isHealthy(),
     cleanup: () => runner.cleanup(),
+    raw: { call: (hook, input) => runner.call(hook, input, (t) => t), memoryBytes: () => runner.memoryBytes?.() ?? null },
   };
   const has = (h: string): boolean => (shape.hooks as string[]).includes(h);
 

@@ -8,9 +8,9 @@ import type { PluginEntryConfig, PluginLoadOptions, PluginLoader } from '../plug
 import { capMemory, parseModule, WasmFormatError } from './binary.js';
 import { createWasmPlugin, type WasmPlugin } from './host.js';
 import type { InstanceOptions } from './instance.js';
-import { INIT_FUEL_FACTOR, resolveLimits, WASM_PAGE } from './limits.js';
+import { INIT_FUEL_FACTOR, MAX_FUEL, resolveLimits, WASM_PAGE } from './limits.js';
 import { loadPluginBytes } from './load.js';
-import { injectFuel } from './meter.js';
+import { meteredModule } from './meter.js';
 import { InlineRunner, type Runner } from './runner.js';
 import { checkModule } from './validate.js';
 import { WorkerPool } from './worker/pool.js';
@@ -39,7 +39,7 @@ export async function loadWasm(entry: PluginEntryConfig, opts: PluginLoadOptions
   let runBytes: Uint8Array;
   try {
     runBytes = capMemory(bytes, info, limits.memoryPages);
-    if (limits.fuel > 0) runBytes = await injectFuel(runBytes, Math.min(0x7fffffff, limits.fuel * INIT_FUEL_FACTOR));
+    if (limits.fuel > 0) runBytes = await meteredModule(runBytes, Math.min(MAX_FUEL, limits.fuel * INIT_FUEL_FACTOR), opts.cacheDir || null);
   } catch (err) {
     throw bad(err instanceof WasmFormatError ? err.message : `cannot instrument module: ${(err as Error).message}`);
   }

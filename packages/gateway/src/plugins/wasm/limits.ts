@@ -20,6 +20,8 @@ export const DEFAULT_FUEL = 100_000_000;
 export const INIT_FUEL_FACTOR = 10;
 /** The exported i32 global that holds the remaining fuel (added by meter.ts). */
 export const FUEL_EXPORT = '__gatehouse_fuel';
+/** Loop iterations a function activation counts locally before it charges the global fuel. */
+export const FUEL_BATCH = 32;
 /** The fuel counter is an i32 global. */
 export const MAX_FUEL = 0x7fffffff;
 

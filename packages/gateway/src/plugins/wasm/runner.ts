@@ -17,6 +17,8 @@ export interface Runner {
   call<T>(hook: string, input: string, parse: (out: string | null) => T): T | Promise<T>;
   isHealthy(): boolean;
   cleanup(): Promise<void>;
+  /** Bytes of linear memory of the current instance (inline only; tools, not the request path). */
+  memoryBytes?(): number | null;
 }
 
 /** Failure bookkeeping: FAILURE_THRESHOLD failures within FAILURE_WINDOW_MS trip it. */
@@ -116,6 +118,10 @@ export class InlineRunner implements Runner {
 
   isHealthy(): boolean {
     return this.health.healthy;
+  }
+
+  memoryBytes(): number | null {
+    return this.inst ? this.inst.abi.memory.byteLength : null;
   }
 
   async cleanup(): Promise<void> {
