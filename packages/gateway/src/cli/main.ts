@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
+import { PLUGIN_USAGE } from './plugin/index.js';
 import { serve } from './serve.js';
 
 const USAGE = `Usage:
@@ -10,6 +11,7 @@ const USAGE = `Usage:
       --workers (or $GATEHOUSE_WORKERS): processes sharing the port, default one per core.
   gatehouse schema
       Print the JSON Schema of config.json (for editors).
+\${PLUGIN_USAGE}
   gatehouse --help | --version`;
 
 async function main(argv: string[]): Promise<number> {
@@ -30,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
       strict: true,
     });
     return serve({ config: values.config, port: values.port, host: values.host, workers: values.workers });
+  }
+  if (command === 'plugin') {
+    const { pluginCommand } = await import('./plugin/index.js');
+    return pluginCommand(rest);
   }
   if (command === 'schema') {
     const { configJsonSchema } = await import('../config/json-schema.js');
