@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Runs every `*.test.ts` under test/ and examples/ with node's own test runner (TypeScript via tsx).
+// Runs every `*.test.ts` under test/, examples/ and packages/plugin-sdk/ with node's own test runner (TypeScript via tsx).
 // Node 20's `--test` does not expand globs, so the files are collected here.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const roots = ['test', 'examples'];
+const roots = ['test', 'examples', 'packages/plugin-sdk'];
 const filter = process.argv.slice(2);
 
 function collect(dir, out) {
