@@ -19,7 +19,7 @@ import { bold, dim, duration, err, FAIL, out, PASS, Progress, WARN } from './ter
 
 export const LEAK_CALLS = 10_000;
 /** Growth over the measured calls below this is noise (allocator slack, a grown free list). */
-const LEAK_SLACK_BYTES = 2 * 1048576;
+const LEAK_SLACK_BYTES = 4 * 1048576;
 /** Room for the leak check to watch growth without the host recycling the instance. */
 const TEST_MEMORY_MB = 1024;
 const PROBE_KEY = 'conformance.probe';
@@ -150,8 +150,9 @@ async function leakCheck(
   const grown = after - before;
   const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
   const summary = `memory ${mib(before)} -> ${mib(mid)} -> ${mib(after)}; ${duration(perCall)} per call`;
-  // Growth in both halves, past allocator slack: it keeps growing with the number of calls.
-  if (grown <= LEAK_SLACK_BYTES || after <= mid) {
+  // Growth after the warm-up, past allocator slack, scales with the number of calls. (Runtimes
+  // grow in doublings, so the midpoint may equal the end even for a leak.)
+  if (grown <= LEAK_SLACK_BYTES) {
     add('pass', `${what} ${dim(`(${summary})`)}`);
     return;
   }

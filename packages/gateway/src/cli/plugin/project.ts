@@ -41,7 +41,8 @@ export function detectProject(dirArg: string): Project {
     return { dir, lang: 'typescript', name: pkgName, entry: join(dir, pkg?.gatehouse?.entry ?? 'src/plugin.ts'), wasm: null };
   }
   if (marked === 'assemblyscript' || (pkg && has('assembly'))) {
-    return { dir, lang: 'assemblyscript', name: pkgName, entry: join(dir, pkg?.gatehouse?.entry ?? 'assembly/index.ts'), wasm: wasmOf(pkgName) };
+    const entry = pkg?.gatehouse?.entry ?? (has('assembly/plugin.ts') ? 'assembly/plugin.ts' : 'assembly/index.ts');
+    return { dir, lang: 'assemblyscript', name: pkgName, entry: join(dir, entry), wasm: wasmOf(pkgName) };
   }
   if (has('Cargo.toml')) {
     const m = /^\s*name\s*=\s*"([^"]+)"/m.exec(readFileSync(join(dir, 'Cargo.toml'), 'utf8'));

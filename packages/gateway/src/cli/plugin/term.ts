@@ -53,3 +53,9 @@ export function bytes(n: number): string {
   if (n >= 1048576) return `${(n / 1048576).toFixed(1)} MiB (${n / 65536} pages)`;
   return `${(n / 1024).toFixed(0)} KiB (${n / 65536} pages)`;
 }
+
+// `gatehouse plugin inspect x.wasm | head`: a closed pipe ends the output quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});

@@ -57,7 +57,10 @@ async function runProjectTests(dir: string, files: string[]): Promise<number> {
       runnable.push(outfile);
     }
     return await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--test', ...runnable], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+      // Relayed rather than inherited, so the output is ours and in order when we are piped.
+      const child = spawn(process.execPath, ['--test', ...runnable], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.on('data', (d: Buffer) => process.stdout.write(d));
+      child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
       child.on('close', (code) => resolve(code ?? 1));
       child.on('error', () => resolve(1));
     });
