@@ -27,11 +27,11 @@ const IDLE_MS = 5000;
  * closures, plain JavaScript only.
  *
  * Accounting: the counter lives in a local of each function (a register, not a memory access)
- * and only touches the global fuel at function entry (1 unit, for functions that call or loop) and
- * once per `batch` loop iterations (`batch` units). A function activation starts with `batch` free
- * iterations, so fuel is "calls + loop iterations" to within a factor of batch+1 in the worst case,
- * and exact for a single runaway loop. Measured: this costs a quarter to a third of what a global
- * decrement at every loop header costs (docs/wasm-host.md). The instrumentation is done on
+ * and only touches the global fuel at function entry and once per `batch` loop iterations. A
+ * function with loops prepays `batch` iterations at entry and again each time they run out; a
+ * function that only calls pays 1 unit per entry. So fuel bounds "calls + loop iterations" (up
+ * to `batch` prepaid and unused per activation). Measured: about half of what a global decrement
+ * at every loop header costs (docs/wasm-host.md). The instrumentation is done on
  * binaryen's text form (find each site the log-execution pass marked, rewrite it); if that fails
  * for a module, the plain global decrement is used instead.
  */
@@ -88,13 +88,15 @@ function meter(binaryen: any, bytes: Uint8Array, startFuel: number, fuelExport: 
       while (i < lines.length && /^\s*\(local /.test(lines[i]!)) i++;
       lines.splice(i, 0, `  (local ${L} i32)`);
       const fn = lines.join('\n');
-      const sites = fn.match(site)?.length ?? 0;
-      const charged = sites > 1 || otherCall.test(fn); // leaf functions without loops cost nothing
+      const loops = (fn.match(site)?.length ?? 0) > 1;
+      const calls = otherCall.test(fn);
       let first = true;
       return fn.replace(site, () => {
         if (first) {
           first = false; // the pass puts the entry site first in the body
-          return charged ? `(block (local.set ${L} (i32.const ${batch})) (call $${p}_charge))` : '(nop)';
+          // A function with loops prepays its first batch of iterations; one that only calls pays 1;
+          // a leaf without loops is bounded by its own size and pays nothing.
+          return loops ? `(local.set ${L} (call $${p}_refill))` : calls ? `(call $${p}_charge)` : '(nop)';
         }
         return `(block (local.set ${L} (i32.sub (local.get ${L}) (i32.const 1))) (if (i32.lt_s (local.get ${L}) (i32.const 0)) (then (local.set ${L} (call $${p}_refill)))))`;
       });
@@ -170,7 +172,7 @@ function getHelper(): Helper {
 }
 
 /** Bump when the instrumentation changes: cached rewrites of the old kind are then ignored. */
-const METER_VERSION = 2;
+const METER_VERSION = 3;
 const memo = new Map<string, Promise<Uint8Array>>();
 
 /**

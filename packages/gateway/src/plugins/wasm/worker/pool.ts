@@ -55,8 +55,18 @@ class Slot {
         else if (e.t === 'start-failed') { clearTimeout(timer); reject(new GuestFailure(e.reason)); this.kill(); }
         else if (e.t === 'recycled') log.debug({ plugin: opts.name, reason: e.reason }, 'wasm worker instance rebuilt');
       });
-      this.worker.on('error', (err) => { clearTimeout(timer); reject(new GuestFailure(`worker error: ${err.message}`)); this.kill(); });
-      this.worker.on('exit', () => { clearTimeout(timer); reject(new GuestFailure('worker exited during start-up')); this.kill(); });
+      this.worker.on('error', (err) => {
+        clearTimeout(timer);
+        if (this.started) log.error({ plugin: opts.name, err: err.message }, 'wasm plugin worker crashed');
+        reject(new GuestFailure(`worker error: ${err.message}`));
+        this.kill();
+      });
+      this.worker.on('exit', (code) => {
+        clearTimeout(timer);
+        if (!this.dead) log.warn({ plugin: opts.name, code }, 'wasm plugin worker exited unexpectedly');
+        reject(new GuestFailure('worker exited during start-up'));
+        this.kill();
+      });
     });
     this.ready.catch(() => undefined);
   }
@@ -200,8 +210,12 @@ export class WorkerPool implements Runner {
 
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; slot.kill(); }, this.limits.timeoutMs);
-    const w = waitAsync(ctl, STATE, REQUEST);
-    if (w.async) await w.value;
+    // Re-check after every wake-up: like any futex wait, waitAsync can wake without our change
+    // (seen under load: a resolved waiter while STATE was still REQUEST).
+    while (Atomics.load(ctl, STATE) === REQUEST && !slot.dead) {
+      const w = waitAsync(ctl, STATE, REQUEST);
+      if (w.async) await w.value;
+    }
     clearTimeout(timer);
 
     if (timedOut) throw new GuestFailure(`deadline exceeded: no answer within ${this.limits.timeoutMs} ms (limits.timeout_ms); worker terminated`);
