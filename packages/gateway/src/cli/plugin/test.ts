@@ -58,7 +58,10 @@ async function runProjectTests(dir: string, files: string[]): Promise<number> {
     }
     return await new Promise<number>((resolve) => {
       // Relayed rather than inherited, so the output is ours and in order when we are piped.
-      const child = spawn(process.execPath, ['--test', ...runnable], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Under an outer `node --test`, NODE_TEST_CONTEXT would switch the reporter to a binary protocol.
+      const env = { ...process.env };
+      delete env.NODE_TEST_CONTEXT;
+      const child = spawn(process.execPath, ['--test', ...runnable], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.on('data', (d: Buffer) => process.stdout.write(d));
       child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
       child.on('close', (code) => resolve(code ?? 1));
