@@ -164,6 +164,13 @@ function stealTicks() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
   return Number(f[8] ?? 0);
 }
+/** Busy ticks (user+nice+system+irq+softirq) of one CPU, to see load from other processes on it. */
+function cpuBusyTicks(cpu) {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+  if (!line) return NaN;
+  const f = line.trim().split(/\s+/).map(Number);
+  return f[1] + f[2] + f[3] + f[6] + f[7];
+}
 const HZ = 100; // USER_HZ on Linux
 
 // ---------------------------------------------------------------- wrk
@@ -198,6 +205,9 @@ async function cell(t, mode, kind) {
   if (pid) resetHwm(pid);
   const ticks0 = procTicks(statPid);
   const steal0 = stealTicks();
+  const gwCpu = PIN ? CPU_GW : null;
+  const ours0 = gwCpu !== null ? ourTicksOnGwCpu() : 0;
+  const busy0 = gwCpu !== null ? cpuBusyTicks(gwCpu) : NaN;
   const t0 = process.hrtime.bigint();
   const r = await wrk(t, mode, kind === 'c50' ? { seconds: PER_RUN, conns: CONNS } : { seconds: PER_RUN, conns: RATE_CONNS, rate: RATE });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -210,8 +220,17 @@ async function cell(t, mode, kind) {
     cpu_pct: (cpuS / secs) * 100,
     rss_peak_mb: pid ? procStatus(pid, 'VmHWM') : NaN,
     steal_pct: ((stealTicks() - steal0) / HZ / secs) * 100,
+    // CPU 1 time used by processes other than ours (other sessions, tests): > 10 % = disturbed cell.
+    other_pct: gwCpu !== null ? Math.max(0, ((cpuBusyTicks(gwCpu) - busy0) - (ourTicksOnGwCpu() - ours0)) / HZ / secs * 100) : NaN,
   };
 }
+/** CPU ticks of every process we pinned to the target CPU (all targets; idle ones add little). */
+function ourTicksOnGwCpu() {
+  let n = 0;
+  for (const c of children) if (c !== upstream) { const t = procTicks(c.pid); if (Number.isFinite(t)) n += t; }
+  return n;
+}
+const DISTURBED = (r) => r.steal_pct > 5 || r.other_pct > 10;
 
 // ---------------------------------------------------------------- targets
 const CHAT_MSGS = [
@@ -316,9 +335,14 @@ function summarize(targets, samples) {
   for (const t of targets) {
     const get = (mode, kind) => samples.filter((s) => s.target === t.name && s.mode === mode && s.kind === kind).map((s) => s.r);
     const agg = (mode, kind) => {
-      const rs = get(mode, kind);
+      const all = get(mode, kind);
+      const clean = all.filter((r) => !DISTURBED(r));
+      // Medians over undisturbed rounds when there is at least one; otherwise over all (flagged).
+      const rs = clean.length ? clean : all;
       return {
         runs: rs.length,
+        discarded_disturbed: all.length - rs.length,
+        all_disturbed: clean.length === 0 && all.length > 0,
         rps: median(rs.map((r) => r.rps)),
         rps_runs: rs.map((r) => Math.round(r.rps)),
         p50_us: median(rs.map((r) => r.p50)),
@@ -329,6 +353,7 @@ function summarize(targets, samples) {
         rss_peak_mb: maxOf(rs.map((r) => r.rss_peak_mb)),
         errors: rs.reduce((n, r) => n + r.errors, 0),
         steal_pct_max: maxOf(rs.map((r) => r.steal_pct)),
+        other_pct_max: maxOf(rs.map((r) => r.other_pct)),
       };
     };
     rows[t.name] = {
@@ -481,7 +506,7 @@ async function main() {
         const r = await cell(t, mode, kind);
         samples.push({ round, target: t.name, mode, kind, r });
         const label = `${kind === 'c50' ? `c=${CONNS}` : `${RATE}/s`} ${mode}`;
-        console.log(`  round ${round + 1}/${ROUNDS}  ${label.padEnd(12)} ${t.name.padEnd(15)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${fmtMs(r.p50).padStart(6)} ms  p99 ${fmtMs(r.p99).padStart(6)} ms  cpu ${fmt1(r.cpu_pct).padStart(5)}%  rss ${fmt1(r.rss_peak_mb).padStart(6)} MiB${r.errors ? `  ERRORS ${r.errors}` : ''}${r.steal_pct > 5 ? `  steal ${fmt1(r.steal_pct)}%` : ''}`);
+        console.log(`  round ${round + 1}/${ROUNDS}  ${label.padEnd(12)} ${t.name.padEnd(15)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${fmtMs(r.p50).padStart(6)} ms  p99 ${fmtMs(r.p99).padStart(6)} ms  cpu ${fmt1(r.cpu_pct).padStart(5)}%  rss ${fmt1(r.rss_peak_mb).padStart(6)} MiB${r.errors ? `  ERRORS ${r.errors}` : ''}${r.steal_pct > 5 ? `  steal ${fmt1(r.steal_pct)}%` : ''}${r.other_pct > 10 ? `  other load on CPU ${CPU_GW} ${fmt1(r.other_pct)}%` : ''}`);
       }
     }
   }
@@ -501,16 +526,20 @@ async function main() {
     + `Added latency = target p50 − direct p50 at the same fixed rate. Peak RSS = VmHWM of the target process (reset before each cell), max over cells. `
     + `CPU µs/req = target process CPU time (all threads) / requests at c=${CONNS}.`;
   const steal = maxOf(samples.map((s) => s.r.steal_pct));
+  const disturbed = samples.filter((s) => DISTURBED(s.r)).length;
+  const allDisturbed = Object.entries(rows).flatMap(([n, r]) => ['chat', 'stream'].flatMap((m) => ['c50', 'fixed'].filter((k) => r[m][k].all_disturbed).map((k) => `${n} ${m} ${k}`)));
+  const noise = `max hypervisor steal during a cell ${fmt1(steal)}% of a core; ${disturbed} of ${samples.length} cells disturbed (steal > 5 % or other processes > 10 % of CPU ${CPU_GW}) and left out of the medians`
+    + (allDisturbed.length ? `; every round disturbed for: ${allDisturbed.join(', ')} (medians over disturbed rounds)` : '');
 
   console.log(`\n${textTable(tbl)}\n`);
   console.log(ratioLines(rs, false));
   if (soakResult) console.log(`\nsoak ${soakResult.seconds} s (gh-none): RSS ${fmt1(soakResult.rss_first_median_mb)} MiB at the start, ${fmt1(soakResult.rss_last_median_mb)} MiB at the end, peak ${fmt1(soakResult.rss_peak_mb)} MiB`);
-  console.log(`\nmax hypervisor steal during a cell: ${fmt1(steal)}% of a core${steal > 5 ? ' (disturbed: compare ratios, re-run if in doubt)' : ''}`);
+  console.log(`\n${noise}`);
 
   const json = {
     date: began.toISOString(), machine: m, command, method,
     settings: { quick: QUICK, rounds: ROUNDS, seconds_per_cell_run: PER_RUN, warmup_s: WARMUP, rate: RATE, connections: CONNS, rate_connections: RATE_CONNS, pinned: PIN },
-    targets: rows, ratios: rs, soak: soakResult, max_steal_pct: steal, samples,
+    targets: rows, ratios: rs, soak: soakResult, max_steal_pct: steal, disturbed_cells: disturbed, samples,
   };
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
@@ -522,7 +551,7 @@ async function main() {
     `- **Gateway:** commit ${m.commit}${m.gateway_src_dirty ? ' (with uncommitted changes under packages/)' : ''}`,
     `- **Command:** \`${command}\``,
     `- **Method:** ${method}`,
-    `- **Noise:** max hypervisor steal during a cell ${fmt1(steal)}% of a core.`,
+    `- **Noise:** ${noise}.`,
     '',
     mdTable(tbl),
     '',

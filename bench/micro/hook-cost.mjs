@@ -119,7 +119,7 @@ for (const [label, p] of Object.entries(fuelWorker)) {
 
 // Raw guest call, no host JSON work: the same input bytes into a metered and an unmetered build.
 const bytes = readFileSync(WASM);
-const metered = injectFuel(bytes, 0x7fffffff);
+const metered = await injectFuel(bytes, 0x7fffffff);
 async function raw(buf) {
   let mem;
   const { instance } = await WebAssembly.instantiate(buf, {
