@@ -2,7 +2,7 @@
 // cache reused without the network), and the sha256 pin.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -35,9 +35,11 @@ before(async () => {
 });
 after(() => server.close());
 
-test('load: a path relative to baseDir', async () => {
-  const p = await loadWasmPlugin(entry('rust-hello/rust-hello.wasm'), opts());
+test('load: a path relative to baseDir; the metered rewrite is cached under cacheDir', async () => {
+  const o = { ...opts(), cacheDir: join(tmp, 'meter-cache') };
+  const p = await loadWasmPlugin(entry('rust-hello/rust-hello.wasm'), o);
   assert.equal(typeof p.preLLMHook, 'function');
+  assert.ok(readdirSync(join(o.cacheDir, 'wasm')).some((f) => f.startsWith('metered-') && f.endsWith('.wasm')));
   await p.cleanup!();
 });
 
