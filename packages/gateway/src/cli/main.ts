@@ -50,8 +50,10 @@ main(process.argv.slice(2)).then(
   (code) => {
     if (code === -1) return;
     process.exitCode = code;
-    // A cluster worker keeps its IPC channel open: leave explicitly so the primary sees the failure.
-    if (cluster.isWorker) process.exit(code);
+    // A failed start may leave handles behind (plugin worker threads, a cluster IPC channel):
+    // leave explicitly so the failure is seen. Success paths (help, schema) end naturally, so
+    // piped output is never cut short.
+    if (code !== 0 || cluster.isWorker) process.exit(code);
   },
   (err) => {
     console.error(`gatehouse: ${err instanceof Error ? err.message : String(err)}`);
