@@ -1,0 +1,3 @@
+module hello-world-wasm-go
+
+go 1.21
