@@ -11,7 +11,7 @@ const USAGE = `Usage:
       --workers (or $GATEHOUSE_WORKERS): processes sharing the port, default one per core.
   gatehouse schema
       Print the JSON Schema of config.json (for editors).
-\${PLUGIN_USAGE}
+${PLUGIN_USAGE}
   gatehouse --help | --version`;
 
 async function main(argv: string[]): Promise<number> {
