@@ -55,7 +55,14 @@ export async function runInference(gw: Gateway, inbound: InboundRequest, sink: R
     const targets = [gw.router.resolve(request.model), ...request.fallbacks.map((f) => gw.router.resolve(f, 'fallbacks'))];
     await attemptTargets(ex, request, targets);
   } catch (err) {
-    await finish(ex, errorResponse(ex, toError(err))).catch((e2) => gw.log.error({ err: describe(e2) }, 'failed to send error'));
+    await finish(ex, errorResponse(ex, toError(err))).catch((e2) => {
+      gw.log.error({ err: describe(e2) }, 'failed to send error');
+      // Last resort, from nothing a plugin touched: the client is never left waiting.
+      try {
+        const e = new GatewayError('GH_ERR_INTERNAL', 'internal error: the answer could not be sent');
+        sink.send(e.status, { ...JSON_HEADERS, 'x-request-id': inbound.requestId }, Buffer.from(JSON.stringify(e.toBody())));
+      } catch { /* the connection is gone */ }
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../schema/context.js';
+import { REQUEST_ID_KEY, type RequestContext } from '../schema/context.js';
 import { GatewayError } from '../schema/errors.js';
 import { PluginRejection, type OnError } from './plugin.js';
 import type { PluginEntry } from './pipeline.js';
@@ -36,10 +36,17 @@ export class PluginFailures {
 }
 
 /**
- * Calls one hook under its plugin's policy. A throw (or a deadline passed) is a plugin failure:
- * fail_open returns SKIPPED, fail_closed throws a GatewayError naming the plugin and the hook.
- * A PluginRejection is a deliberate answer, passed on whatever the policy. Unhealthy plugins are
- * not called at all.
+ * Checks what a hook returned (and what it left in the objects it was given): a message saying
+ * what is wrong, or undefined. A wrong type is a plugin failure like a throw.
+ */
+export type OutputCheck<T> = (out: T) => string | undefined;
+
+/**
+ * Calls one hook under its plugin's policy. A throw, a deadline passed or an output `check`
+ * refuses is a plugin failure: fail_open returns SKIPPED, fail_closed throws a GatewayError naming
+ * the plugin and the hook. A PluginRejection is a deliberate answer, passed on whatever the policy.
+ * Unhealthy plugins are not called at all. The reserved `request_id` is put back if the hook
+ * wrote over it through `ctx.values` (the write is dropped, as `setValue` would drop it).
  */
 export async function invokeHook<T>(
   pipeline: { failures: PluginFailures; onTiming?: HookTimer | undefined },
@@ -48,6 +55,7 @@ export async function invokeHook<T>(
   ctx: RequestContext,
   call: () => T | Promise<T>,
   policyOverride?: OnError,
+  check?: OutputCheck<T>,
 ): Promise<T | typeof SKIPPED> {
   const policy = policyOverride ?? entry.onError;
   const failures = pipeline.failures;
@@ -57,18 +65,26 @@ export async function invokeHook<T>(
     if (policy === 'fail_open') return SKIPPED;
     throw err;
   }
+  const requestId = ctx.requestId;
   try {
     const timer = pipeline.onTiming;
     const t0 = timer ? performance.now() : 0;
     const out = call();
     if (!isThenable(out)) {
       if (timer) timer(entry.name, hook, performance.now() - t0);
+      keepRequestId(ctx, requestId);
+      const bad = check?.(out);
+      if (bad !== undefined) throw new Error(bad);
       return out;
     }
     const value = entry.timeoutMs ? await withDeadline(out, entry.timeoutMs, entry.name, hook) : await out;
     if (timer) timer(entry.name, hook, performance.now() - t0);
+    keepRequestId(ctx, requestId);
+    const bad = check?.(value);
+    if (bad !== undefined) throw new Error(bad);
     return value;
   } catch (err) {
+    keepRequestId(ctx, requestId);
     if (err instanceof PluginRejection) throw err;
     // A rejection from another copy of the class (a plugin that bundled its own gateway types).
     if (isForeignRejection(err)) throw new PluginRejection(err.error);
@@ -76,6 +92,15 @@ export async function invokeHook<T>(
     if (policy === 'fail_open') return SKIPPED;
     throw new GatewayError('GH_ERR_PLUGIN_FAILED', `plugin "${entry.name}" failed in ${hook}: ${reason(err)}`, { cause: err, allowFallbacks: false });
   }
+}
+
+/** Puts the request id back when a hook overwrote or deleted it, or replaced `ctx.values`. */
+function keepRequestId(ctx: RequestContext, id: string): void {
+  const values = ctx.values as unknown;
+  if (typeof values === 'object' && values !== null && (values as Record<string, unknown>)[REQUEST_ID_KEY] === id) return;
+  const fresh = typeof values === 'object' && values !== null && !Array.isArray(values) ? { ...(values as Record<string, unknown>) } : {};
+  fresh[REQUEST_ID_KEY] = id;
+  (ctx as { values: Record<string, unknown> }).values = fresh;
 }
 
 function isForeignRejection(err: unknown): err is { error: PluginRejection['error'] } {
