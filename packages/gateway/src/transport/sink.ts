@@ -9,10 +9,20 @@ import type { ResponseSink } from '../core/inbound.js';
 export class HttpResponseSink implements ResponseSink {
   readonly #res: ServerResponse;
   readonly #abort = new AbortController();
-  #corked = false;
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#res.uncork();
+  /**
+   * Events waiting for the end of the current burst. Events that arrive together (one upstream
+   * read often holds many) leave as one string in one write: one chunked-encoding frame and one
+   * syscall instead of three writev entries per event, which the profile showed as the top cost.
+   */
+  #pending = '';
+  #scheduled = false;
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    if (this.#pending.length === 0) return;
+    const out = this.#pending;
+    this.#pending = '';
+    const res = this.#res;
+    if (!res.destroyed && !res.writableEnded) res.write(out);
   };
 
   constructor(res: ServerResponse) {
@@ -44,14 +54,13 @@ export class HttpResponseSink implements ResponseSink {
   writeEvent(data: string): void | Promise<void> {
     const res = this.#res;
     if (res.destroyed || res.writableEnded) return;
-    // Events that arrive together (one upstream TCP read often holds many) leave in one write:
-    // cork on the first, uncork once the current burst of microtasks is done.
-    if (!this.#corked) {
-      this.#corked = true;
-      res.cork();
-      process.nextTick(this.#uncork);
+    this.#pending += `data: ${data}\n\n`;
+    if (this.#pending.length >= FLUSH_AT) this.#flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      process.nextTick(this.#flush);
     }
-    if (res.write(`data: ${data}\n\n`)) return;
+    if (!res.writableNeedDrain) return;
     return new Promise((resolve) => {
       const done = (): void => {
         res.off('drain', done);
@@ -64,6 +73,10 @@ export class HttpResponseSink implements ResponseSink {
   }
 
   endStream(): void {
+    this.#flush();
     if (!this.#res.writableEnded) this.#res.end();
   }
 }
+
+/** A burst larger than this is written at once rather than at the end of the tick. */
+const FLUSH_AT = 64 * 1024;

@@ -25,7 +25,8 @@ export async function* anthropicStream(
   let outputTokens = 0;
   let finished = false;
 
-  for await (const ev of sseEvents(res.body, provider)) {
+  const ctl = { atEnd: false };
+  for await (const ev of sseEvents(res.body, provider, ctl)) {
     if (ev.data.length === 0) continue;
     const data = parseEvent(ev.data, provider);
     const type = typeof data.type === 'string' ? data.type : ev.event;
@@ -71,6 +72,7 @@ export async function* anthropicStream(
       }
       case 'message_stop':
         finished = true;
+        ctl.atEnd = true;
         if (withUsage) yield out.usage(anthropicUsage(usage, outputTokens));
         return;
       case 'error':

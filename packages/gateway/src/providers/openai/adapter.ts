@@ -96,9 +96,13 @@ const ERROR_EVENT = /^\s*\{\s*"error"\s*:/;
 
 export async function* openAIStream(res: UpstreamResponse, provider: string): AsyncGenerator<StreamChunk> {
   let first = true;
-  for await (const ev of sseEvents(res.body, provider)) {
+  const ctl = { atEnd: false };
+  for await (const ev of sseEvents(res.body, provider, ctl)) {
     const data = ev.data;
-    if (data === '[DONE]') return;
+    if (data === '[DONE]') {
+      ctl.atEnd = true;
+      return;
+    }
     if (data.length === 0) continue;
     if (ev.event === 'error' || ERROR_EVENT.test(data)) throw streamError(data, provider);
     if (!framedAsObject(data) || (first && !parses(data))) {
