@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import wabtInit from 'wabt';
+import { startCli, writeConfig } from '../helpers/cli.js';
+
+/**
+ * SIGTERM to `gatehouse serve` with non-streaming requests and streams in flight. With a grace
+ * period long enough, every request finishes normally (streams to [DONE]); with a short one, the
+ * unfinished ones are cut at the end of the grace period and the process still exits promptly.
+ * Either way `cleanup` runs for every plugin (a native one writes a marker file per process; a
+ * WASM one prints from its `cleanup` through WASI fd_write, which lands in the gateway's log) and
+ * the exit code is 0. Once with `--workers 1`, once with `--workers 2` (cluster).
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'gh-shutdown-'));
+const NATIVE = join(dir, 'marker.mjs');
+// preLLMHook sleeps for `sleep:<ms>` found in the user message (a non-streaming request that stays
+// in flight); cleanup writes <markers>/<pid> once (a second call would append).
+writeFileSync(NATIVE, `
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+export default function marker(cfg) {
+  return {
+    name: 'marker',
+    async preLLMHook(ctx, req) {
+      const m = /sleep:(\\d+)/.exec(JSON.stringify(req.input));
+      if (m) await new Promise((r) => setTimeout(r, Number(m[1])));
+    },
+    cleanup() { appendFileSync(join(cfg.dir, String(process.pid)), 'cleanup\\n'); },
+  };
+}
+`);
+
+const WASM = join(dir, 'bye.wasm');
+{
+  const wabt = await wabtInit();
+  const m = wabt.parseWat('bye.wat', `(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (global $bump (mut i32) (i32.const 4096))
+    (func (export "malloc") (param $n i32) (result i32) (local $p i32)
+      (local.set $p (global.get $bump))
+      (global.set $bump (i32.add (global.get $bump) (local.get $n)))
+      (if (i32.gt_u (global.get $bump) (i32.shl (memory.size) (i32.const 16)))
+        (then (drop (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1))))))
+      (local.get $p))
+    (func (export "free") (param i32))
+    (func (export "pre_hook") (param i32 i32) (result i64) (global.set $bump (i32.const 4096)) (i64.const 0))
+    (data (i32.const 64) "bye-wasm: cleanup ran\\n")
+    (func (export "cleanup") (result i32)
+      (i32.store (i32.const 16) (i32.const 64))
+      (i32.store (i32.const 20) (i32.const 22))
+      (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 24)))
+      (i32.const 0)))`, {});
+  m.resolveNames();
+  m.validate();
+  writeFileSync(WASM, new Uint8Array(m.toBinary({}).buffer));
+}
+
+function config(markers: string, graceSeconds: number, chunkDelayMs: number): string {
+  return writeConfig({
+    providers: { mock: { keys: [{ value: '', models: [] }], meta_config: { chunk_delay_ms: chunkDelayMs } } },
+    client: { shutdown_grace_seconds: graceSeconds },
+    plugins: [
+      { name: 'marker', path: NATIVE, config: { dir: markers } },
+      { name: 'bye-wasm', path: WASM },
+    ],
+  });
+}
+
+interface Outcome { status: number; body: string; error: string | null }
+
+/** Starts a request and resolves once its response headers are in (the request is in flight). */
+async function inFlight(url: string, content: string, stream: boolean): Promise<{ done: Promise<Outcome> }> {
+  const res = fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'mock/m', messages: [{ role: 'user', content }], stream }),
+  });
+  if (!stream) {
+    // Non-streaming: no byte comes back before the answer; the request is in flight once sent.
+    const done = res.then(async (r) => ({ status: r.status, body: await r.text(), error: null }), (e: Error) => ({ status: 0, body: '', error: String(e.cause ?? e) }));
+    return { done };
+  }
+  const r = await res;
+  const reader = r.body!.getReader();
+  let body = '';
+  const first = await reader.read();
+  body += new TextDecoder().decode(first.value);
+  const done = (async (): Promise<Outcome> => {
+    try {
+      for (;;) {
+        const { value, done: end } = await reader.read();
+        if (end) return { status: r.status, body, error: null };
+        body += new TextDecoder().decode(value);
+      }
+    } catch (e) {
+      return { status: r.status, body, error: String((e as Error).message) };
+    }
+  })();
+  return { done };
+}
+
+function exited(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: string | null; afterMs: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no exit within ${ms} ms`)); }, ms);
+    child.once('exit', (code, signal) => { clearTimeout(t); resolve({ code, signal, afterMs: performance.now() - t0 }); });
+  });
+}
+
+const WORDS = Array.from({ length: 12 }, (_, i) => `w${i}`).join(' ');
+
+test('SIGTERM (--workers 1): in-flight requests and streams finish, cleanup runs for every plugin, exit 0', async () => {
+  const markers = mkdtempSync(join(dir, 'm1-'));
+  const { child, url, output } = await startCli(['-c', config(markers, 10, 60), '--port', '0', '--workers', '1']);
+  try {
+    const streams = await Promise.all([inFlight(url, WORDS, true), inFlight(url, WORDS, true), inFlight(url, WORDS, true)]);
+    const plain = await Promise.all([inFlight(url, 'sleep:700 a', false), inFlight(url, 'sleep:900 b', false)]);
+    await new Promise((r) => setTimeout(r, 150));
+    const exit = exited(child, 15_000);
+    child.kill('SIGTERM');
+    // A new connection after SIGTERM is not served (the listener is closed).
+    await new Promise((r) => setTimeout(r, 50));
+    const late = await fetch(`${url}/v1/models`).then((r) => r.status, (e: Error) => String(e.cause ?? e));
+    assert.notEqual(late, 200, 'a new request was served after SIGTERM');
+
+    for (const s of streams) {
+      const o = await s.done;
+      assert.equal(o.error, null, `stream cut: ${o.error}`);
+      assert.equal(o.status, 200);
+      assert.match(o.body, /data: \[DONE\]\n\n$/, 'stream did not finish');
+      assert.match(o.body, /"content":"w11"/);
+    }
+    for (const p of plain) {
+      const o = await p.done;
+      assert.equal(o.error, null, `request failed: ${o.error}`);
+      assert.equal(o.status, 200, o.body);
+      assert.match(JSON.parse(o.body).choices[0].message.content, /^Echo: sleep:\d+ [ab]$/);
+    }
+    const { code, signal } = await exit;
+    assert.equal(signal, null);
+    assert.equal(code, 0, output());
+    // cleanup ran once for the native plugin, and for the WASM one (its print is in the log).
+    assert.deepEqual(readdirSync(markers), [String(child.pid)]);
+    assert.equal(readFileSync(join(markers, String(child.pid)), 'utf8'), 'cleanup\n');
+    assert.match(output(), /"plugin":"bye-wasm".*bye-wasm: cleanup ran/);
+    assert.match(output(), /"clean":true.*"msg":"stopped"/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('SIGTERM with a short grace period: unfinished streams are cut after it, cleanup still runs, exit 0', async () => {
+  const markers = mkdtempSync(join(dir, 'm2-'));
+  // 12 words at 400 ms each: about 5 s per stream; the grace period is 0.5 s.
+  const { child, url, output } = await startCli(['-c', config(markers, 0.5, 400), '--port', '0', '--workers', '1']);
+  try {
+    const streams = await Promise.all([inFlight(url, WORDS, true), inFlight(url, WORDS, true)]);
+    const plain = await inFlight(url, 'sleep:3000 slow', false);
+    await new Promise((r) => setTimeout(r, 100));
+    const exit = exited(child, 10_000);
+    const t0 = performance.now();
+    child.kill('SIGTERM');
+    for (const s of streams) {
+      const o = await s.done;
+      assert.equal(o.status, 200);
+      // Cut: the client sees the stream end early, without [DONE] (the SDKs report it as an error).
+      assert.doesNotMatch(o.body, /\[DONE\]/);
+      assert.ok(o.error !== null || !o.body.includes('"content":"w11"'), 'stream was not cut');
+    }
+    const p = await plain.done;
+    assert.equal(p.status, 0, `a request past the grace period was answered: ${p.status} ${p.body}`);
+    assert.ok(p.error, 'the client saw no error');
+    const { code, afterMs } = await exit;
+    assert.equal(code, 0, output());
+    const took = performance.now() - t0;
+    assert.ok(afterMs < 3000 && took < 3000, `exit took ${took.toFixed(0)} ms with a 0.5 s grace period`);
+    assert.deepEqual(readdirSync(markers), [String(child.pid)]);
+    assert.match(output(), /bye-wasm: cleanup ran/);
+    assert.match(output(), /stopped after the grace period/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('SIGTERM (--workers 2): every worker drains and cleans up, the primary exits 0', async () => {
+  const markers = mkdtempSync(join(dir, 'm3-'));
+  const { child, url, output } = await startCli(['-c', config(markers, 10, 60), '--port', '0', '--workers', '2']);
+  try {
+    // Both workers listening: the banner comes once the first is up; give the second a moment.
+    await new Promise((r) => setTimeout(r, 1500));
+    const streams = await Promise.all(Array.from({ length: 4 }, () => inFlight(url, WORDS, true)));
+    const plain = await Promise.all([inFlight(url, 'sleep:600 a', false), inFlight(url, 'sleep:600 b', false)]);
+    await new Promise((r) => setTimeout(r, 100));
+    const exit = exited(child, 20_000);
+    child.kill('SIGTERM');
+    for (const s of streams) {
+      const o = await s.done;
+      assert.equal(o.error, null, `stream cut: ${o.error}`);
+      assert.match(o.body, /data: \[DONE\]\n\n$/);
+    }
+    for (const p of plain) assert.equal((await p.done).status, 200);
+    const { code } = await exit;
+    assert.equal(code, 0, output());
+    const files = readdirSync(markers);
+    assert.equal(files.length, 2, `cleanup markers: ${files.join(', ')}\n${output()}`);
+    assert.ok(!files.includes(String(child.pid)), 'the primary loads no plugins');
+    for (const f of files) assert.equal(readFileSync(join(markers, f), 'utf8'), 'cleanup\n');
+    assert.equal(output().match(/bye-wasm: cleanup ran/g)?.length, 2, output());
+  } finally {
+    child.kill('SIGKILL');
+  }
+  assert.ok(existsSync(markers));
+});
