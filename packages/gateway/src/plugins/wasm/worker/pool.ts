@@ -186,8 +186,10 @@ export class WorkerPool implements Runner {
     }
     const next = this.waiting.shift();
     if (next) {
-      s.busy = true; // reserved for the waiter; run() sets it again
-      void s.ready.then(() => { s.busy = false; next(s); }, () => { s.busy = false; next(s); });
+      // The slot stays busy until the waiter's run() ends: clearing it here, even for a microtask,
+      // let another call take the same slot and two exchanges share one channel.
+      s.busy = true;
+      void s.ready.then(() => next(s), () => next(s));
     }
   }
 
