@@ -9,9 +9,12 @@ import { readBody } from './body.js';
 import { HttpResponseSink } from './sink.js';
 
 /**
- * The HTTP edge, on node:http directly: a handful of fixed routes do not need a router, and the
- * stream path wants the raw response for backpressure. Everything past parsing the URL and reading
- * the body is the core's.
+ * The HTTP edge, on node:http directly rather than fastify: measured side by side on this 2-core
+ * machine (wrk, 50 connections, POST of a chat body answered with 633 bytes, server pinned to one
+ * core, 3 interleaved rounds), fastify 5 served 0.56-0.87x (median 0.71x) the requests/s of plain
+ * node:http, and the gateway's whole budget is 0.7x of a bare node:http proxy. A handful of fixed
+ * routes need no router, and the stream path wants the raw response for backpressure.
+ * Everything past parsing the URL and reading the body is the core's.
  */
 const INFERENCE_ROUTES: Record<string, RequestType> = {
   '/v1/chat/completions': 'chat_completion',
