@@ -103,7 +103,7 @@ async function attemptTargets(ex: Exchange, base: LLMRequest, targets: Target[])
           resp = outcome.response;
         } catch (e) {
           ex.upstreamMs += performance.now() - callStart;
-          gwErr = toError(e);
+          gwErr = withoutKeys(gw, toError(e));
           err = gwErr.toLLMError();
         }
       }
@@ -172,7 +172,7 @@ async function streamOut(ex: Exchange, target: Target, outcome: Extract<CallOutc
     completed = !sink.signal.aborted;
     if (completed) sink.writeEvent('[DONE]');
   } catch (err) {
-    const e = toError(err);
+    const e = withoutKeys(gw, toError(err));
     if (!sink.signal.aborted) {
       gw.log.warn({ request_id: ctx.requestId, provider: target.provider.name, code: e.code, err: e.message }, 'stream ended with an error');
       sink.writeEvent(JSON.stringify(e.toBody()));
@@ -225,6 +225,23 @@ function toError(err: unknown): GatewayError {
   // A deliberate rejection by a plugin (transport pre-hook, chunk hook) answers with the plugin's error.
   if (err instanceof PluginRejection) return fromLLMError(err.error);
   return new GatewayError('GH_ERR_INTERNAL', `internal error: ${describe(err)}`, { cause: err });
+}
+
+/** Every configured provider key long enough to be a secret, per gateway (computed on the first error). */
+const secretsOf = new WeakMap<Gateway, string[]>();
+
+/**
+ * A provider error may quote the key it refused ("Incorrect API key provided: sk-..."): the key
+ * is cut out before the error reaches a plugin, a log line or the client.
+ */
+function withoutKeys(gw: Gateway, e: GatewayError): GatewayError {
+  let secrets = secretsOf.get(gw);
+  if (!secrets) {
+    secrets = [...gw.config.providers.values()].flatMap((p) => p.keys.map((k) => k.value)).filter((v) => typeof v === 'string' && v.length >= 8);
+    secretsOf.set(gw, secrets);
+  }
+  for (const s of secrets) if (e.message.includes(s)) e.message = e.message.split(s).join('[redacted]');
+  return e;
 }
 
 /** The transport hooks' view of the request; headers keep the client's case. */

@@ -93,7 +93,7 @@ export class PluginPipeline {
       if (index >= ran) continue;
       // The contract: a failing transport post-hook is logged (fail_open) and stops the rest; a
       // response it left unsendable is put back as it was.
-      const saved = resp ? { ...resp } : null;
+      const saved = resp ? { ...resp, headers: isRecord(resp.headers) ? { ...resp.headers } : resp.headers } : null;
       const check = resp ? (): string | undefined => checkHttpResponse(resp, 'left resp') : undefined;
       const out = await invokeHook(this, entry, 'httpTransportPostHook', ctx, () => entry.plugin.httpTransportPostHook!(ctx, req, resp), 'fail_open', check).catch(() => SKIPPED);
       if (out === SKIPPED) {
