@@ -1,4 +1,5 @@
 import { GatewayError } from '../schema/errors.js';
+import { deeperThan } from '../schema/json-depth.js';
 import type { ChatMessage } from '../schema/openai.js';
 import type { LLMRequest, RequestType } from '../schema/request.js';
 
@@ -78,25 +79,4 @@ function isPromptLike(x: unknown): boolean {
 
 function invalid(message: string, param: string | null): GatewayError {
   return new GatewayError('GH_ERR_INVALID_REQUEST', message, { param });
-}
-
-/**
- * True when `v` nests objects/arrays more than `left` levels deep (`{}` is one level). Recursion
- * stops at the limit, so the stack stays shallow whatever the input; strings and numbers are
- * leaves, so the cost is the number of containers and their slots, not the body's bytes.
- */
-function deeperThan(v: object, left: number): boolean {
-  if (left === 0) return true;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (typeof x === 'object' && x !== null && deeperThan(x, left - 1)) return true;
-    }
-    return false;
-  }
-  for (const k in v) {
-    const x: unknown = (v as Record<string, unknown>)[k];
-    if (typeof x === 'object' && x !== null && deeperThan(x, left - 1)) return true;
-  }
-  return false;
 }

@@ -5,6 +5,7 @@
  * Applying a checked output to the request lives in host.ts.
  */
 import type { RequestContext } from '../../schema/context.js';
+import { deeperThan } from '../../schema/json-depth.js';
 import type { LLMError } from '../../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../../schema/http.js';
 import type { LLMRequest } from '../../schema/request.js';
@@ -72,6 +73,9 @@ export function postLLMInput(ctx: RequestContext, resp: LLMResponse | null, err:
 
 // ---- outputs ------------------------------------------------------------------------------
 
+/** Client bodies may nest 64 levels (client.max_json_depth); an envelope adds a few. */
+const MAX_OUTPUT_DEPTH = 128;
+
 /** JSON.parse plus "must be an object". `null` (no output) stays null: pass-through. */
 function parseObject(text: string | null): Obj | null {
   if (text === null) return null;
@@ -82,6 +86,11 @@ function parseObject(text: string | null): Obj | null {
     throw new ShapeError(`output is not valid JSON (${(err as Error).message}): ${preview(text)}`);
   }
   if (!isObj(v)) throw new ShapeError(`output must be a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}: ${preview(text)}`);
+  // An output nested past the cap would blow the stack of whoever serialises it next (another
+  // plugin's hook): refuse it here, where the blame is right. Short outputs cannot be that deep.
+  if (text.length > 2 * MAX_OUTPUT_DEPTH && deeperThan(v, MAX_OUTPUT_DEPTH)) {
+    throw new ShapeError(`output nests objects/arrays deeper than ${MAX_OUTPUT_DEPTH} levels`);
+  }
   return v;
 }
 
