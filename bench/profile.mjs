@@ -2,7 +2,7 @@
 // CPU profile of the gateway under load: starts the mock upstream and one Gatehouse variant with
 // `node --cpu-prof`, drives it with wrk at 50 connections (non-streaming, then streaming), stops it
 // with SIGTERM (the profile is written on exit) and prints the top functions by self time.
-// Usage: node bench/profile.mjs [--target gh-none|gh-native|gh-wasm-inline|gh-wasm-worker] [--seconds S] [--top N]
+// Usage: node bench/profile.mjs [--target gh-none|gh-native|gh-wasm-inline|gh-wasm-worker] [--seconds S] [--top N] [--mode chat,stream]
 // Pinned like run.mjs (wrk + upstream on CPU 0, gateway on CPU 1) when taskset exists.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ const argv = process.argv.slice(2);
 const opt = (n, d) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : d; };
 const TARGET = opt('target', 'gh-none');
 const SECONDS = Number(opt('seconds', 10));
+const MODES = opt('mode', 'chat,stream').split(',');
 const TOP = Number(opt('top', 25));
 const PIN = spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0 && os.cpus().length >= 2;
 const pinned = (cpu, cmd, args) => (PIN ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args]);
@@ -54,7 +55,8 @@ for (let i = 0; i < 100; i++) {
   await sleep(100);
 }
 const msgs = [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: 'Say hello to the benchmark in one short sentence.' }];
-for (const [mode, body] of [['chat', { model: 'openai/gpt-4o-mini', max_tokens: 64, messages: msgs }], ['stream', { model: 'openai/gpt-4o-mini', max_tokens: 64, stream: true, messages: msgs }]]) {
+const modes = [['chat', { model: 'openai/gpt-4o-mini', max_tokens: 64, messages: msgs }], ['stream', { model: 'openai/gpt-4o-mini', max_tokens: 64, stream: true, messages: msgs }]];
+for (const [mode, body] of modes.filter(([m]) => MODES.includes(m))) {
   const f = join(TMP, `profile-${mode}.json`);
   writeFileSync(f, JSON.stringify(body));
   const [wc, wa] = pinned('0', 'wrk', ['-t1', '-c50', `-d${SECONDS}s`, '-s', join(BENCH, 'bench.lua'), url]);
