@@ -3,7 +3,7 @@ import { GatewayError, fromLLMError, isGatewayError, type LLMError } from '../sc
 import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
 import type { ChatCompletion } from '../schema/openai.js';
 import { isStreaming, type LLMRequest } from '../schema/request.js';
-import { responseBody, type LLMResponse } from '../schema/response.js';
+import { rawBodyOf, responseBody, type LLMResponse } from '../schema/response.js';
 import { StreamChunk } from '../schema/stream.js';
 import { PluginRejection } from '../plugins/plugin.js';
 import { describe, type Gateway } from './gateway.js';
@@ -134,10 +134,12 @@ async function sendLLMResponse(ex: Exchange, target: Target, req: LLMRequest, re
     const it: AsyncIterator<StreamChunk> = { next: async () => rest.next() };
     return streamOut(ex, target, { kind: 'stream', first: chunks[0], rest: it }, ex.gw.pipeline.entries.length, false);
   }
+  // No post-hook could have changed the parsed body: the provider's own text goes out as it came.
+  const raw = ex.gw.pipeline.hasPostLLM ? undefined : rawBodyOf(resp);
   await finish(ex, {
     status_code: 200,
     headers: { ...JSON_HEADERS, ...idHeaders(ex, target) },
-    body: Buffer.from(JSON.stringify(body)),
+    body: Buffer.from(raw ?? JSON.stringify(body)),
   });
 }
 

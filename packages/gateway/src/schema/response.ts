@@ -20,3 +20,19 @@ function firstValue(resp: LLMResponse): unknown {
   for (const k in resp) if (resp[k] !== undefined && resp[k] !== null) return resp[k];
   return null;
 }
+
+const kRawBody = Symbol.for('gatehouse.raw-body');
+
+/**
+ * Remembers the provider's own JSON text beside a parsed envelope (not enumerable: plugins and
+ * JSON.stringify never see it). The lifecycle sends that text as it came when no post-hook could
+ * have changed the parsed value, saving a re-serialisation per request.
+ */
+export function attachRawBody(resp: LLMResponse, text: string): LLMResponse {
+  Object.defineProperty(resp, kRawBody, { value: text, enumerable: false });
+  return resp;
+}
+
+export function rawBodyOf(resp: LLMResponse): string | undefined {
+  return (resp as Record<symbol, string | undefined>)[kRawBody];
+}

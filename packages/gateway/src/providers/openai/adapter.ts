@@ -1,10 +1,10 @@
 import { GatewayError } from '../../schema/errors.js';
 import type { LLMRequest, RequestType } from '../../schema/request.js';
-import type { LLMResponse } from '../../schema/response.js';
+import { attachRawBody, type LLMResponse } from '../../schema/response.js';
 import { StreamChunk } from '../../schema/stream.js';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.js';
 import type { UpstreamResponse } from '../upstream-client.js';
-import { readJson } from '../translate/upstream-body.js';
+import { readJsonWithText } from '../translate/upstream-body.js';
 import { openAIErrorDialect, upstreamStatusError } from '../translate/upstream-error.js';
 import { sseEvents } from '../translate/sse-parse.js';
 import { joinApiUrl, type CompatibleProvider } from './family.js';
@@ -77,11 +77,11 @@ export class OpenAIAdapter implements ProviderAdapter {
     });
     if (res.status < 200 || res.status > 299) throw await upstreamStatusError(res, this.kind, openAIErrorDialect);
     if (stream) return { kind: 'stream', stream: openAIStream(res, this.kind) };
-    const body = await readJson<Record<string, unknown>>(res, this.kind);
+    const { value: body, text } = await readJsonWithText<Record<string, unknown>>(res, this.kind);
     if (body && typeof body === 'object' && body.error && !body.choices && !body.data) {
       throw new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${this.kind}: ${openAIErrorDialect(body).message ?? 'upstream error'}`, { provider: this.kind, retryable: true });
     }
-    return { kind: 'response', response: { [RESPONSE_KEY[req.request_type]]: body } as LLMResponse };
+    return { kind: 'response', response: attachRawBody({ [RESPONSE_KEY[req.request_type]]: body } as LLMResponse, text) };
   }
 }
 

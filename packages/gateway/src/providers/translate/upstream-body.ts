@@ -12,9 +12,14 @@ export async function readText(res: UpstreamResponse, provider: string): Promise
 
 /** Reads and parses a JSON body; invalid JSON from a provider is a 502, retryable. */
 export async function readJson<T = unknown>(res: UpstreamResponse, provider: string): Promise<T> {
+  return (await readJsonWithText<T>(res, provider)).value;
+}
+
+/** Like readJson, also keeping the text, so a body nobody changes can be sent on as it came. */
+export async function readJsonWithText<T = unknown>(res: UpstreamResponse, provider: string): Promise<{ value: T; text: string }> {
   const text = await readText(res, provider);
   try {
-    return JSON.parse(text) as T;
+    return { value: JSON.parse(text) as T, text };
   } catch {
     throw new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${provider}: upstream sent a body that is not valid JSON`, { provider, retryable: true });
   }
