@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../schema/cancel.js';
 import type { RequestType } from '../schema/request.js';
 
 /** A request as the transport hands it to the core: no node:http types beyond plain data. */
@@ -17,7 +18,7 @@ export interface InboundRequest {
 /** Where the core writes its answer; the transport implements it over node:http. */
 export interface ResponseSink {
   /** Aborted when the client goes away before the answer is complete. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   send(status: number, headers: Record<string, string>, body: Uint8Array | string | null): void;
   startStream(status: number, headers: Record<string, string>): void;
   /** Writes one SSE `data:` event. Returns a promise only when the socket is full (backpressure). */

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../schema/cancel.js';
 import { GatewayError } from '../schema/errors.js';
 import type { LLMRequest } from '../schema/request.js';
 import type { StreamChunk } from '../schema/stream.js';
@@ -20,7 +21,7 @@ export type CallOutcome =
  * A stream's first event is awaited here, so a stream that fails before sending anything is
  * retried like any other failure; once an event has reached the client nothing is retried.
  */
-export async function callWithRetries(target: Target, req: LLMRequest, http: UpstreamClient, signal: AbortSignal): Promise<CallOutcome> {
+export async function callWithRetries(target: Target, req: LLMRequest, http: UpstreamClient, signal: CancelSignal): Promise<CallOutcome> {
   const { provider } = target;
   const net = provider.network;
   let retries = 0;
@@ -65,7 +66,7 @@ export function backoffMs(attempt: number, initialMs: number, maxMs: number, ret
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: CancelSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const onAbort = (): void => { clearTimeout(t); resolve(); };

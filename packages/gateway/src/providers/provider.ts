@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../schema/cancel.js';
 import type { LLMRequest, RequestType } from '../schema/request.js';
 import type { LLMResponse } from '../schema/response.js';
 import type { StreamChunk } from '../schema/stream.js';
@@ -29,7 +30,7 @@ export interface ProviderCall {
   network: NetworkSettings;
   /** Provider-specific settings (`meta_config`), e.g. Azure's endpoint and deployments. */
   meta: Record<string, unknown>;
-  signal: AbortSignal;
+  signal: CancelSignal;
   http: UpstreamClient;
 }
 

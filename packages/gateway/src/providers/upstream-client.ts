@@ -1,4 +1,5 @@
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { CancelSignal } from '../schema/cancel.js';
 import { GatewayError } from '../schema/errors.js';
 
 /**
@@ -10,7 +11,7 @@ export interface UpstreamRequest {
   url: string;
   headers: Record<string, string>;
   body?: string | Uint8Array;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Time allowed until the status line and headers arrive. */
   headersTimeoutMs: number;
   /** Time allowed between two body chunks (the stream idle timeout for streams). */
@@ -44,7 +45,8 @@ export class UpstreamClient {
         method: req.method ?? 'POST',
         headers: req.headers,
         body: req.body,
-        signal: req.signal,
+        // undici takes any object with addEventListener/removeEventListener/aborted as a signal.
+        signal: req.signal as unknown as AbortSignal | undefined,
         headersTimeout: req.headersTimeoutMs,
         bodyTimeout: req.bodyTimeoutMs,
       });

@@ -5,3 +5,4 @@ export * from './http.js';
 export * from './stream.js';
 export * from './errors.js';
 export * from './context.js';
+export * from './cancel.js';

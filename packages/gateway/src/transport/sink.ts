@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ResponseSink } from '../core/inbound.js';
+import { ClientGoneSignal, type CancelSignal } from '../schema/cancel.js';
 
 /**
  * The core's ResponseSink over a node:http response. SSE events are written as they come; when
@@ -8,7 +9,7 @@ import type { ResponseSink } from '../core/inbound.js';
  */
 export class HttpResponseSink implements ResponseSink {
   readonly #res: ServerResponse;
-  readonly #abort = new AbortController();
+  readonly #gone = new ClientGoneSignal();
   /**
    * Events waiting for the end of the current burst. Events that arrive together (one upstream
    * read often holds many) leave as one string in one write: one chunked-encoding frame and one
@@ -28,12 +29,12 @@ export class HttpResponseSink implements ResponseSink {
   constructor(res: ServerResponse) {
     this.#res = res;
     res.once('close', () => {
-      if (!res.writableFinished) this.#abort.abort();
+      if (!res.writableFinished) this.#gone.abort();
     });
   }
 
-  get signal(): AbortSignal {
-    return this.#abort.signal;
+  get signal(): CancelSignal {
+    return this.#gone;
   }
 
   send(status: number, headers: Record<string, string>, body: Uint8Array | string | null): void {

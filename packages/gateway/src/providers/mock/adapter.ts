@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, ContentPart, EmbeddingResponse, TextCompletion, Usage } from '../../schema/openai.js';
 import { GatewayError } from '../../schema/errors.js';
 import { chatMessages, type LLMRequest, type RequestType } from '../../schema/request.js';
+import type { CancelSignal } from '../../schema/cancel.js';
 import { StreamChunk } from '../../schema/stream.js';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.js';
 
@@ -89,7 +90,7 @@ function pickTool(req: LLMRequest, prompt: string): string | null {
 
 async function* streamChat(
   id: string, created: number, req: LLMRequest, text: string | null, tool: string | null,
-  prompt: string, delayMs: number, signal: AbortSignal,
+  prompt: string, delayMs: number, signal: CancelSignal,
 ): AsyncGenerator<StreamChunk> {
   const base = { id: `chatcmpl-${id}`, object: 'chat.completion.chunk' as const, created, model: req.model };
   const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: ChatCompletionChunk['choices'][0]['finish_reason'] = null): StreamChunk =>
@@ -113,7 +114,7 @@ async function* streamChat(
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: CancelSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
