@@ -138,7 +138,7 @@ async function sendLLMResponse(ex: Exchange, target: Target, req: LLMRequest, re
   const raw = ex.gw.pipeline.hasPostLLM ? undefined : rawBodyOf(resp);
   await finish(ex, {
     status_code: 200,
-    headers: { ...JSON_HEADERS, ...idHeaders(ex, target) },
+    headers: { 'content-type': 'application/json', 'x-request-id': ex.ctx.requestId, 'x-gatehouse-provider': target.provider.name },
     body: Buffer.from(raw ?? JSON.stringify(body)),
   });
 }

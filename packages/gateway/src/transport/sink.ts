@@ -41,7 +41,9 @@ export class HttpResponseSink implements ResponseSink {
     const res = this.#res;
     if (res.headersSent || res.destroyed) return;
     const payload = body ?? '';
-    res.writeHead(status, { ...headers, 'content-length': String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength) });
+    // The headers object is this response's own: set the length on it rather than copying it.
+    headers['content-length'] = String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
+    res.writeHead(status, headers);
     res.end(payload);
   }
 
