@@ -8,6 +8,12 @@ export type HookName = 'httpTransportPreHook' | 'httpTransportPostHook' | 'httpT
 /** Receives each hook's duration; set only when debug logging is on, so timing costs nothing otherwise. */
 export type HookTimer = (plugin: string, hook: HookName, ms: number) => void;
 
+/**
+ * A hook's result, synchronous when the hook was: awaiting a value that is already there still costs
+ * a microtask per hook, so callers await only promises (`isThenable`).
+ */
+export type Outcome<T> = T | typeof SKIPPED | Promise<T | typeof SKIPPED>;
+
 /** Returned instead of a hook's result when a fail_open plugin failed and was skipped. */
 export const SKIPPED: unique symbol = Symbol('gatehouse.skipped');
 
@@ -48,7 +54,7 @@ export type OutputCheck<T> = (out: T) => string | undefined;
  * Unhealthy plugins are not called at all. The reserved `request_id` is put back if the hook
  * wrote over it through `ctx.values` (the write is dropped, as `setValue` would drop it).
  */
-export async function invokeHook<T>(
+export function invokeHook<T>(
   pipeline: { failures: PluginFailures; onTiming?: HookTimer | undefined },
   entry: PluginEntry,
   hook: HookName,
@@ -56,7 +62,7 @@ export async function invokeHook<T>(
   call: () => T | Promise<T>,
   policyOverride?: OnError,
   check?: OutputCheck<T>,
-): Promise<T | typeof SKIPPED> {
+): Outcome<T> {
   const policy = policyOverride ?? entry.onError;
   const failures = pipeline.failures;
   if (entry.plugin.isHealthy && !entry.plugin.isHealthy()) {
@@ -66,24 +72,9 @@ export async function invokeHook<T>(
     throw err;
   }
   const requestId = ctx.requestId;
-  try {
-    const timer = pipeline.onTiming;
-    const t0 = timer ? performance.now() : 0;
-    const out = call();
-    if (!isThenable(out)) {
-      if (timer) timer(entry.name, hook, performance.now() - t0);
-      keepRequestId(ctx, requestId);
-      const bad = check?.(out);
-      if (bad !== undefined) throw new Error(bad);
-      return out;
-    }
-    const value = entry.timeoutMs ? await withDeadline(out, entry.timeoutMs, entry.name, hook) : await out;
-    if (timer) timer(entry.name, hook, performance.now() - t0);
-    keepRequestId(ctx, requestId);
-    const bad = check?.(value);
-    if (bad !== undefined) throw new Error(bad);
-    return value;
-  } catch (err) {
+  const timer = pipeline.onTiming;
+  const t0 = timer ? performance.now() : 0;
+  const fail = (err: unknown): typeof SKIPPED => {
     keepRequestId(ctx, requestId);
     if (err instanceof PluginRejection) throw err;
     // A rejection from another copy of the class (a plugin that bundled its own gateway types).
@@ -91,7 +82,21 @@ export async function invokeHook<T>(
     failures.record({ plugin: entry.name, hook, requestId: ctx.requestId, error: err, policy });
     if (policy === 'fail_open') return SKIPPED;
     throw new GatewayError('GH_ERR_PLUGIN_FAILED', `plugin "${entry.name}" failed in ${hook}: ${reason(err)}`, { cause: err, allowFallbacks: false });
+  };
+  const settle = (value: T): T | typeof SKIPPED => {
+    if (timer) timer(entry.name, hook, performance.now() - t0);
+    keepRequestId(ctx, requestId);
+    const bad = check?.(value);
+    return bad === undefined ? value : fail(new Error(bad));
+  };
+  let out: T | Promise<T>;
+  try {
+    out = call();
+  } catch (err) {
+    return fail(err);
   }
+  if (!isThenable(out)) return settle(out);
+  return (entry.timeoutMs ? withDeadline(out, entry.timeoutMs, entry.name, hook) : out).then(settle, fail);
 }
 
 /** Puts the request id back when a hook overwrote or deleted it, or replaced `ctx.values`. */
@@ -107,7 +112,7 @@ function isForeignRejection(err: unknown): err is { error: PluginRejection['erro
   return err instanceof Error && err.name === 'PluginRejection' && typeof (err as { error?: unknown }).error === 'object' && (err as { error?: unknown }).error !== null;
 }
 
-function isThenable<T>(x: T | Promise<T>): x is Promise<T> {
+export function isThenable<T>(x: T | Promise<T>): x is Promise<T> {
   return typeof (x as { then?: unknown } | null)?.then === 'function';
 }
 

@@ -6,7 +6,7 @@ import { responseBody, type LLMResponse } from '../schema/response.js';
 import type { StreamChunk } from '../schema/stream.js';
 import { PluginRejection, type ChunkObject, type OnError, type Plugin, type PreLLMShortCircuit } from './plugin.js';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import { PluginFailures, SKIPPED, type HookName, type HookTimer, invokeHook } from './invoke.js';
+import { PluginFailures, SKIPPED, isThenable, type HookName, type HookTimer, invokeHook } from './invoke.js';
 
 /** A loaded plugin with its policy, in pipeline order. */
 export interface PluginEntry {
@@ -71,7 +71,8 @@ export class PluginPipeline {
       let out;
       const { headers, query, body } = req;
       try {
-        out = await invokeHook(this, entry, 'httpTransportPreHook', ctx, () => entry.plugin.httpTransportPreHook!(ctx, req), undefined, (o) => checkHttpPre(o, req));
+        out = invokeHook(this, entry, 'httpTransportPreHook', ctx, () => entry.plugin.httpTransportPreHook!(ctx, req), undefined, (o) => checkHttpPre(o, req));
+        if (isThenable(out)) out = await out;
       } catch (error) {
         return { response: undefined, error, ran: index };
       }
@@ -95,7 +96,13 @@ export class PluginPipeline {
       // response it left unsendable is put back as it was.
       const saved = resp ? { ...resp, headers: isRecord(resp.headers) ? { ...resp.headers } : resp.headers } : null;
       const check = resp ? (): string | undefined => checkHttpResponse(resp, 'left resp') : undefined;
-      const out = await invokeHook(this, entry, 'httpTransportPostHook', ctx, () => entry.plugin.httpTransportPostHook!(ctx, req, resp), 'fail_open', check).catch(() => SKIPPED);
+      let out;
+      try {
+        out = invokeHook(this, entry, 'httpTransportPostHook', ctx, () => entry.plugin.httpTransportPostHook!(ctx, req, resp), 'fail_open', check);
+        if (isThenable(out)) out = await out;
+      } catch {
+        out = SKIPPED;
+      }
       if (out === SKIPPED) {
         if (resp && saved && checkHttpResponse(resp, '') !== undefined) Object.assign(resp, saved);
         return;
@@ -111,7 +118,8 @@ export class PluginPipeline {
       const current = req;
       const saved = { ...req };
       try {
-        out = await invokeHook(this, entry, 'preLLMHook', ctx, () => entry.plugin.preLLMHook!(ctx, current), undefined, (o) => checkPreLLM(o, current));
+        out = invokeHook(this, entry, 'preLLMHook', ctx, () => entry.plugin.preLLMHook!(ctx, current), undefined, (o) => checkPreLLM(o, current));
+        if (isThenable(out)) out = await out;
       } catch (err) {
         // A failing pre-hook under fail_closed ends the request like a short-circuit with an error.
         const e = err instanceof PluginRejection ? err.error : (err as GatewayError).toLLMError();
@@ -143,7 +151,8 @@ export class PluginPipeline {
       const r = resp;
       const saved = r ? { ...r } : null;
       try {
-        out = await invokeHook(this, entry, 'postLLMHook', ctx, () => entry.plugin.postLLMHook!(ctx, r, err), undefined, (o) => checkPostLLM(o, r));
+        out = invokeHook(this, entry, 'postLLMHook', ctx, () => entry.plugin.postLLMHook!(ctx, r, err), undefined, (o) => checkPostLLM(o, r));
+        if (isThenable(out)) out = await out;
       } catch (e) {
         err = e instanceof PluginRejection ? e.error : (e as GatewayError).toLLMError();
         resp = null;
@@ -166,7 +175,8 @@ export class PluginPipeline {
   async runStreamChunk(ctx: RequestContext, req: HttpRequestData, chunk: StreamChunk): Promise<StreamChunk | null> {
     for (const { entry } of this.#chunk) {
       const value = chunk.value as ChunkObject;
-      const out = await invokeHook(this, entry, 'httpTransportStreamChunkHook', ctx, () => entry.plugin.httpTransportStreamChunkHook!(ctx, req, value), undefined, checkChunk);
+      let out = invokeHook(this, entry, 'httpTransportStreamChunkHook', ctx, () => entry.plugin.httpTransportStreamChunkHook!(ctx, req, value), undefined, checkChunk);
+      if (isThenable(out)) out = await out;
       // Returning nothing is "no change" (the contract's rule for every hook); null drops the event.
       if (out === SKIPPED || out === undefined) continue;
       if (out === null) return null;
