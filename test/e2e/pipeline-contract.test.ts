@@ -407,6 +407,12 @@ describe('plugin contract, sections 1-2', () => {
     assert.ok(failures.some((l) => l.hook === 'preLLMHook'));
     assert.ok(failures.some((l) => l.hook === 'httpTransportStreamChunkHook'));
     assert.equal(gw.gateway.pipeline.failures.counts.get('flaky:preLLMHook'), 2);
+    // The counts are visible to operators on /health.
+    const health = await (await fetch(`${gw.url}/health`)).json();
+    const entry = health.plugins.find((p: { name: string }) => p.name === 'flaky');
+    assert.equal(entry.on_error, 'fail_open');
+    assert.equal(entry.failures.preLLMHook, 2);
+    assert.ok(entry.failures.httpTransportStreamChunkHook >= 1);
   });
 
   test('a hook that never resolves is bounded by limits.timeout_ms', async () => {

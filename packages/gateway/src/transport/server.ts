@@ -151,8 +151,21 @@ function health(gw: Gateway, state: GatewayServer): unknown {
     uptime_seconds: Math.round((Date.now() - gw.startedAt) / 1000),
     inflight: gw.inflight,
     providers: [...gw.config.providers.keys()],
-    plugins: gw.pipeline.entries.map((e) => ({ name: e.name, healthy: e.plugin.isHealthy ? e.plugin.isHealthy() : true })),
+    plugins: gw.pipeline.entries.map((e) => ({
+      name: e.name,
+      healthy: e.plugin.isHealthy ? e.plugin.isHealthy() : true,
+      on_error: e.onError,
+      failures: failuresOf(gw, e.name),
+    })),
   };
+}
+
+/** Plugin failures counted since start, by hook: `{"preLLMHook": 3}`. */
+function failuresOf(gw: Gateway, plugin: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const prefix = `${plugin}:`;
+  for (const [key, n] of gw.pipeline.failures.counts) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = n;
+  return out;
 }
 
 function drain(req: IncomingMessage): void {
