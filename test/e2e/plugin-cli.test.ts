@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import wabtInit from 'wabt';
 import { runCli } from '../helpers/cli.js';
 import { hostile } from '../unit/wasm/hostile.wat.js';
+import { bumpMalloc } from '../helpers/wat.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fx = (p: string): string => join(root, 'test/fixtures/wasm', p);
@@ -30,12 +31,7 @@ function watFile(src: string): string {
 function constantPlugin(out: string, body = ''): string {
   return watFile(`(module
     (memory (export "memory") 1)
-    (global $bump (mut i32) (i32.const 4096))
-    (func (export "malloc") (param $n i32) (result i32) (local $p i32)
-      (local.set $p (global.get $bump))
-      (global.set $bump (i32.add (global.get $bump) (local.get $n)))
-      (if (i32.gt_u (global.get $bump) (i32.shl (memory.size) (i32.const 16))) (then (drop (memory.grow (i32.const 1)))))
-      (local.get $p))
+    ${bumpMalloc(4096)}
     (func (export "free") (param i32) (global.set $bump (i32.const 4096)))
     (data (i32.const 2048) ${JSON.stringify(out)})
     (func (export "pre_hook") (param i32 i32) (result i64)

@@ -10,6 +10,7 @@ import wabtInit from 'wabt';
 import { mockConfig, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startAnthropicUpstream } from '../mocks/anthropic-upstream.js';
 import { startOpenAIUpstream } from '../mocks/openai-upstream.js';
+import { bumpMalloc } from '../helpers/wat.js';
 
 /**
  * Security, end to end through the gateway:
@@ -85,13 +86,7 @@ const PROBE_WAT = `(module
   (import "wasi_snapshot_preview1" "path_create_directory" (func $path_create_directory (param i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_unlink_file" (func $path_unlink_file (param i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
-  (global $bump (mut i32) (i32.const 16384))
-  (func (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (global.get $bump))
-    (global.set $bump (i32.add (global.get $bump) (local.get $n)))
-    (if (i32.gt_u (global.get $bump) (i32.shl (memory.size) (i32.const 16)))
-      (then (drop (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1))))))
-    (local.get $p))
+  ${bumpMalloc(16384)}
   (func (export "free") (param i32))
   (data (i32.const 512) "\\00\\06\\00\\00\\08\\00\\00\\00")
   (data (i32.const 768) "/etc/passwd")

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import wabtInit from 'wabt';
 import { startCli, writeConfig } from '../helpers/cli.js';
+import { bumpMalloc } from '../helpers/wat.js';
 
 /**
  * SIGTERM to `gatehouse serve` with non-streaming requests and streams in flight. With a grace
@@ -41,13 +42,7 @@ const WASM = join(dir, 'bye.wasm');
   const m = wabt.parseWat('bye.wat', `(module
     (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
     (memory (export "memory") 1)
-    (global $bump (mut i32) (i32.const 4096))
-    (func (export "malloc") (param $n i32) (result i32) (local $p i32)
-      (local.set $p (global.get $bump))
-      (global.set $bump (i32.add (global.get $bump) (local.get $n)))
-      (if (i32.gt_u (global.get $bump) (i32.shl (memory.size) (i32.const 16)))
-        (then (drop (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1))))))
-      (local.get $p))
+    ${bumpMalloc(4096)}
     (func (export "free") (param i32))
     (func (export "pre_hook") (param i32 i32) (result i64) (global.set $bump (i32.const 4096)) (i64.const 0))
     (data (i32.const 64) "bye-wasm: cleanup ran\\n")

@@ -13,6 +13,7 @@ import OpenAI from 'openai';
 import { mockConfig, postJson, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startOpenAIUpstream } from '../mocks/openai-upstream.js';
 import { wat } from '../unit/wasm/helpers.js';
+import { bumpMalloc } from '../helpers/wat.js';
 
 const FIXTURES = new URL('../fixtures/wasm/', import.meta.url).pathname;
 const AS = join(FIXTURES, 'as-hello/as-hello-stub.wasm');
@@ -22,13 +23,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gh-wasm-e2e-'));
 /** http_pre_hook traps when its input contains a '~' (put one in a header); otherwise no change. */
 const TILDE_TRAP = `(module
   (memory (export "memory") 1)
-  (global $bump (mut i32) (i32.const 1024))
-  (func (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (global.get $bump))
-    (global.set $bump (i32.add (global.get $bump) (local.get $n)))
-    (if (i32.gt_u (global.get $bump) (i32.shl (memory.size) (i32.const 16)))
-      (then (drop (memory.grow (i32.add (i32.shr_u (local.get $n) (i32.const 16)) (i32.const 1))))))
-    (local.get $p))
+  ${bumpMalloc(1024)}
   (func (export "http_pre_hook") (param $p i32) (param $n i32) (result i64) (local $i i32)
     (global.set $bump (i32.const 1024))
     (block $done (loop $scan
