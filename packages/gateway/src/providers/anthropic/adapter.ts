@@ -3,7 +3,7 @@ import type { LLMRequest, RequestType } from '../../schema/request.js';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.js';
 import { versionedUrl } from '../translate/base-url.js';
 import { includeUsage } from '../translate/params.js';
-import { chatRequestFromText, textCompletionFromChat, textStreamFromChat } from '../translate/text-completion.js';
+import { completeViaChat } from '../translate/text-completion.js';
 import { readJson } from '../translate/upstream-body.js';
 import { upstreamStatusError } from '../translate/upstream-error.js';
 import { anthropicBody } from './request.js';
@@ -29,12 +29,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     if (!this.supports(req.request_type)) {
       throw new GatewayError('GH_ERR_UNSUPPORTED_OPERATION', `anthropic does not support ${req.request_type}`, { provider: this.kind, allowFallbacks: true });
     }
-    if (req.request_type === 'text_completion') {
-      const result = await this.#chat(chatRequestFromText(req, this.kind), call);
-      return result.kind === 'stream'
-        ? { kind: 'stream', stream: textStreamFromChat(result.stream) }
-        : { kind: 'response', response: { text_completion_response: textCompletionFromChat(result.response.chat_response) } };
-    }
+    if (req.request_type === 'text_completion') return completeViaChat(req, this.kind, (r) => this.#chat(r, call));
     return this.#chat(req, call);
   }
 

@@ -4,7 +4,7 @@ import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.
 import type { UpstreamResponse } from '../upstream-client.js';
 import { versionedUrl } from '../translate/base-url.js';
 import { includeUsage } from '../translate/params.js';
-import { chatRequestFromText, textCompletionFromChat, textStreamFromChat } from '../translate/text-completion.js';
+import { completeViaChat } from '../translate/text-completion.js';
 import { readJson } from '../translate/upstream-body.js';
 import { upstreamStatusError } from '../translate/upstream-error.js';
 import { embedCall, embeddingsFromGemini } from './embeddings.js';
@@ -28,12 +28,7 @@ export class GeminiAdapter implements ProviderAdapter {
 
   async send(req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
     if (req.request_type === 'embedding') return this.#embed(req, call);
-    if (req.request_type === 'text_completion') {
-      const result = await this.#chat(chatRequestFromText(req, this.kind), call);
-      return result.kind === 'stream'
-        ? { kind: 'stream', stream: textStreamFromChat(result.stream) }
-        : { kind: 'response', response: { text_completion_response: textCompletionFromChat(result.response.chat_response) } };
-    }
+    if (req.request_type === 'text_completion') return completeViaChat(req, this.kind, (r) => this.#chat(r, call));
     return this.#chat(req, call);
   }
 

@@ -2,6 +2,7 @@ import { GatewayError } from '../../schema/errors.js';
 import type { ChatCompletion, ChatCompletionChunk, TextCompletion } from '../../schema/openai.js';
 import type { LLMRequest } from '../../schema/request.js';
 import { StreamChunk } from '../../schema/stream.js';
+import type { ProviderResult } from '../provider.js';
 
 /**
  * Providers with only a chat API (Anthropic, Gemini) serve `/v1/completions` as a one-message
@@ -48,4 +49,12 @@ export async function* textStreamFromChat(chunks: AsyncIterable<StreamChunk>): A
     if (c.usage) out.usage = c.usage;
     yield StreamChunk.fromValue(out);
   }
+}
+
+/** Serves a text completion through a provider's chat call: converts the request, then the answer or the stream. */
+export async function completeViaChat(req: LLMRequest, provider: string, chat: (r: LLMRequest) => Promise<ProviderResult>): Promise<ProviderResult> {
+  const result = await chat(chatRequestFromText(req, provider));
+  return result.kind === 'stream'
+    ? { kind: 'stream', stream: textStreamFromChat(result.stream) }
+    : { kind: 'response', response: { text_completion_response: textCompletionFromChat(result.response.chat_response) } };
 }
