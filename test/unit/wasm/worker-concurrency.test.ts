@@ -27,3 +27,19 @@ test('worker pool: many concurrent calls, each answered with its own output, non
     await plugin.cleanup?.();
   }
 });
+
+test('worker pool: a full queue refuses new calls at once, without marking the plugin unhealthy', async () => {
+  const plugin = (await loadWasmPlugin(entry(join(FIXTURES, 'as-hello/as-hello.wasm'), { isolation: 'worker', instances: 1 }), opts())) as WasmPlugin;
+  try {
+    // One call takes the only worker, 256 wait for it, the rest are refused.
+    const results = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => plugin.httpTransportPreHook!(ctx(`q-${i}`), httpReq())));
+    const refused = results.filter((r) => r.status === 'rejected');
+    assert.equal(refused.length, 300 - 257);
+    assert.match(String((refused[0] as PromiseRejectedResult).reason), /all plugin workers busy and 256 calls already queued/);
+    assert.equal(plugin.isHealthy!(), true);
+    // The pool keeps serving once the queue drains.
+    await plugin.httpTransportPreHook!(ctx('after'), httpReq());
+  } finally {
+    await plugin.cleanup?.();
+  }
+});

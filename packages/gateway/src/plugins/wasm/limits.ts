@@ -33,6 +33,18 @@ export const DEFAULT_WORKER_INSTANCES = 2;
 export const MAX_WORKER_INSTANCES = 64;
 /** Shared buffer per worker for hook input/output; larger payloads go through a MessagePort. */
 export const WORKER_CHANNEL_BYTES = 1 << 20;
+/**
+ * Calls waiting for a free worker, per worker, before new calls are refused (the plugin's
+ * `on_error` then applies): past this, waiting only adds latency a client will not wait for.
+ */
+export const WORKER_QUEUE_PER_INSTANCE = 256;
+/**
+ * A call that finds the pool otherwise idle polls for the answer this long before parking on
+ * Atomics.waitAsync. Measured on this 2-vCPU VM: waking a parked event loop from the worker costs
+ * ~55 µs (an idle vCPU's wake-up), so an idle-pool call took 80-100 µs median parked and ~20 µs
+ * polling. Under load other calls are in flight, the poll is skipped and no CPU is burnt on it.
+ */
+export const WORKER_SPIN_NS = 60_000n;
 
 /** An instance whose memory passes this share of its cap is rebuilt between calls. */
 export const HIGH_WATER_RATIO = 0.75;

@@ -7,7 +7,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 
 import type { PluginLogger } from '../../plugin.js';
 import { GuestFailure, type InstanceOptions } from '../instance.js';
-import { WORKER_CHANNEL_BYTES, WORKER_START_TIMEOUT_MS, type ResolvedLimits } from '../limits.js';
+import { WORKER_CHANNEL_BYTES, WORKER_QUEUE_PER_INSTANCE, WORKER_SPIN_NS, WORKER_START_TIMEOUT_MS, type ResolvedLimits } from '../limits.js';
 import { decodeUtf8 } from '../memory.js';
 import { Health, UnhealthyError, type Runner } from '../runner.js';
 import { HOOK_EXPORTS, type AbiShape } from '../validate.js';
@@ -28,6 +28,22 @@ const encoder = new TextEncoder();
 const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, i: number, v: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }).waitAsync;
+
+/** All workers busy and the queue full: the call is refused, not counted as a plugin failure. */
+export class PoolBusyError extends Error {
+  constructor(readonly queued: number) {
+    super(`all plugin workers busy and ${queued} calls already queued`);
+    this.name = 'PoolBusyError';
+  }
+}
+
+/** Polls the channel for up to WORKER_SPIN_NS; the clock is read every 64 polls. */
+function pollBriefly(ctl: Int32Array): void {
+  const until = process.hrtime.bigint() + WORKER_SPIN_NS;
+  for (let n = 1; Atomics.load(ctl, STATE) === REQUEST; n++) {
+    if ((n & 63) === 0 && process.hrtime.bigint() > until) return;
+  }
+}
 
 class Slot {
   readonly ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
@@ -88,6 +104,8 @@ export class WorkerPool implements Runner {
   private spare: Slot | null = null;
   private waiting: Array<(s: Slot) => void> = [];
   private closed = false;
+  /** Exchanges under way; the idle-pool poll only runs when a call is alone. */
+  private inFlight = 0;
   readonly health: Health;
 
   constructor(
@@ -118,6 +136,9 @@ export class WorkerPool implements Runner {
     if (this.closed) return Promise.reject(new GuestFailure('plugin was unloaded'));
     const slot = this.slots.find((s) => !s.busy && !s.dead);
     if (slot) return this.run(slot, hook, input, parse);
+    if (this.waiting.length >= this.slots.length * WORKER_QUEUE_PER_INSTANCE) {
+      return Promise.reject(new PoolBusyError(this.waiting.length));
+    }
     return new Promise<Slot>((resolve) => this.waiting.push(resolve)).then((s) => this.run(s, hook, input, parse));
   }
 
@@ -211,14 +232,22 @@ export class WorkerPool implements Runner {
     Atomics.notify(ctl, STATE);
 
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; slot.kill(); }, this.limits.timeoutMs);
-    // Re-check after every wake-up: like any futex wait, waitAsync can wake without our change
-    // (seen under load: a resolved waiter while STATE was still REQUEST).
-    while (Atomics.load(ctl, STATE) === REQUEST && !slot.dead) {
-      const w = waitAsync(ctl, STATE, REQUEST);
-      if (w.async) await w.value;
+    this.inFlight++;
+    try {
+      if (this.inFlight === 1) pollBriefly(ctl);
+      if (Atomics.load(ctl, STATE) === REQUEST) {
+        const timer = setTimeout(() => { timedOut = true; slot.kill(); }, this.limits.timeoutMs);
+        // Re-check after every wake-up: like any futex wait, waitAsync can wake without our change
+        // (seen under load: a resolved waiter while STATE was still REQUEST).
+        while (Atomics.load(ctl, STATE) === REQUEST && !slot.dead) {
+          const w = waitAsync(ctl, STATE, REQUEST);
+          if (w.async) await w.value;
+        }
+        clearTimeout(timer);
+      }
+    } finally {
+      this.inFlight--;
     }
-    clearTimeout(timer);
 
     if (timedOut) throw new GuestFailure(`deadline exceeded: no answer within ${this.limits.timeoutMs} ms (limits.timeout_ms); worker terminated`);
     if (slot.dead || Atomics.load(ctl, STATE) !== DONE) {
