@@ -4,7 +4,7 @@ import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
 import type { ChatCompletion } from '../schema/openai.js';
 import { isStreaming, type LLMRequest } from '../schema/request.js';
 import { rawBodyOf, responseBody, type LLMResponse } from '../schema/response.js';
-import { StreamChunk } from '../schema/stream.js';
+import { StreamChunk, chunkEnvelope } from '../schema/stream.js';
 import { PluginRejection } from '../plugins/plugin.js';
 import { describe, type Gateway } from './gateway.js';
 import type { InboundRequest, ResponseSink } from './inbound.js';
@@ -134,8 +134,8 @@ async function sendLLMResponse(ex: Exchange, target: Target, req: LLMRequest, re
     const it: AsyncIterator<StreamChunk> = { next: async () => rest.next() };
     return streamOut(ex, target, { kind: 'stream', first: chunks[0], rest: it }, ex.gw.pipeline.entries.length, false);
   }
-  // No post-hook could have changed the parsed body: the provider's own text goes out as it came.
-  const raw = ex.gw.pipeline.hasPostLLM ? undefined : rawBodyOf(resp);
+  // Still attached only if no hook could have changed the parsed body: the provider's own text goes out as it came.
+  const raw = rawBodyOf(resp);
   await finish(ex, {
     status_code: 200,
     headers: { 'content-type': 'application/json', 'x-request-id': ex.ctx.requestId, 'x-gatehouse-provider': target.provider.name },
@@ -187,9 +187,12 @@ async function streamOut(ex: Exchange, target: Target, outcome: Extract<CallOutc
 }
 
 async function postHookChunk(ex: Exchange, chunk: StreamChunk, ran: number): Promise<StreamChunk | null> {
-  const out = await ex.gw.pipeline.runPostLLM(ex.ctx, { chat_response: chunk.value as LLMResponse['chat_response'] }, null, ran);
+  const env = chunkEnvelope(chunk);
+  const out = await ex.gw.pipeline.runPostLLM(ex.ctx, env, null, ran);
   if (out.error) throw fromLLMError(out.error);
   if (!out.response) return null;
+  // Untouched (its raw text still attached): the event goes on as it came, never parsed.
+  if (out.response === env && rawBodyOf(env) !== undefined) return chunk;
   const body = responseBody(out.response);
   if (body !== chunk.value && body && typeof body === 'object') chunk.value = body as Record<string, unknown>;
   return chunk;

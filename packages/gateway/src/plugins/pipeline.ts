@@ -2,7 +2,7 @@ import type { RequestContext } from '../schema/context.js';
 import { GatewayError, isEmptyLLMError, type LLMError } from '../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
 import type { LLMRequest } from '../schema/request.js';
-import type { LLMResponse } from '../schema/response.js';
+import { dropRawBody, type LLMResponse } from '../schema/response.js';
 import type { StreamChunk } from '../schema/stream.js';
 import { PluginRejection, type ChunkObject, type OnError, type Plugin, type PreLLMShortCircuit } from './plugin.js';
 import { isRecord, checkHttpRequest, checkHttpResponse, checkHttpPre, checkPreLLM, checkPostLLM, checkRequest, checkResponse, checkChunk } from './output-checks.js';
@@ -46,7 +46,7 @@ export class PluginPipeline {
     const slots = (has: (p: Plugin) => boolean): Slot[] => entries.flatMap((entry, index) => (has(entry.plugin) ? [{ entry, index }] : []));
     this.#httpPre = slots((p) => typeof p.httpTransportPreHook === 'function');
     this.#httpPost = slots((p) => typeof p.httpTransportPostHook === 'function').reverse();
-    this.#chunk = slots((p) => typeof p.httpTransportStreamChunkHook === 'function').reverse();
+    this.#chunk = slots((p) => typeof p.httpTransportStreamChunkHook === 'function' || typeof p.httpTransportStreamChunkHookJson === 'function').reverse();
     this.#preLLM = slots((p) => typeof p.preLLMHook === 'function');
     this.#postLLM = slots((p) => typeof p.postLLMHook === 'function').reverse();
   }
@@ -149,9 +149,13 @@ export class PluginPipeline {
       if (index >= ran) continue;
       let out;
       const r = resp;
-      const saved = r ? { ...r } : null;
+      // A hook that gets the live object may change it in place: keep a copy to restore on a
+      // skipped failure, and the provider's text no longer describes it. Copy-only hosts need neither.
+      const copies = entry.plugin.receivesCopies === true;
+      if (r && !copies) dropRawBody(r);
+      const saved = r && !copies ? { ...r } : null;
       try {
-        out = invokeHook(this, entry, 'postLLMHook', ctx, () => entry.plugin.postLLMHook!(ctx, r, err), undefined, (o) => checkPostLLM(o, r));
+        out = invokeHook(this, entry, 'postLLMHook', ctx, () => entry.plugin.postLLMHook!(ctx, r, err), undefined, (o) => checkPostLLM(o, copies ? null : r));
         if (isThenable(out)) out = await out;
       } catch (e) {
         err = e instanceof PluginRejection ? e.error : (e as GatewayError).toLLMError();
@@ -174,8 +178,16 @@ export class PluginPipeline {
   /** Stream chunk hooks in reverse. Returns the chunk to write, or null to drop it; throws to end the stream. */
   async runStreamChunk(ctx: RequestContext, req: HttpRequestData, chunk: StreamChunk): Promise<StreamChunk | null> {
     for (const { entry } of this.#chunk) {
-      const value = chunk.value as ChunkObject;
-      let out = invokeHook(this, entry, 'httpTransportStreamChunkHook', ctx, () => entry.plugin.httpTransportStreamChunkHook!(ctx, req, value), undefined, checkChunk);
+      const p = entry.plugin;
+      let value: ChunkObject | undefined;
+      let out;
+      if (p.httpTransportStreamChunkHookJson) {
+        const json = chunk.json;
+        out = invokeHook(this, entry, 'httpTransportStreamChunkHook', ctx, () => p.httpTransportStreamChunkHookJson!(ctx, req, json), undefined, checkChunk);
+      } else {
+        const v = (value = chunk.value as ChunkObject);
+        out = invokeHook(this, entry, 'httpTransportStreamChunkHook', ctx, () => p.httpTransportStreamChunkHook!(ctx, req, v), undefined, checkChunk);
+      }
       if (isThenable(out)) out = await out;
       // Returning nothing is "no change" (the contract's rule for every hook); null drops the event.
       if (out === SKIPPED || out === undefined) continue;

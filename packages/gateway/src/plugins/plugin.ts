@@ -30,6 +30,12 @@ export interface Plugin {
   httpTransportPostHook?(ctx: RequestContext, req: HttpRequestData, resp: HttpResponseData | null): MaybePromise<void>;
   /** Return the chunk (same or new object) to send it, `null` to drop it. */
   httpTransportStreamChunkHook?(ctx: RequestContext, req: HttpRequestData, chunk: ChunkObject): MaybePromise<ChunkObject | null>;
+  /**
+   * The same hook taking the event's JSON text, for hosts that serialise it anyway (WASM); the
+   * pipeline prefers it, so a stream that no other hook reads is never parsed. Returns undefined
+   * for "unchanged", a new object to replace the event, null to drop it.
+   */
+  httpTransportStreamChunkHookJson?(ctx: RequestContext, req: HttpRequestData, chunkJson: string): MaybePromise<ChunkObject | null | undefined>;
   preLLMHook?(ctx: RequestContext, req: LLMRequest): MaybePromise<PreLLMResult>;
   postLLMHook?(ctx: RequestContext, resp: LLMResponse | null, err: LLMError | null): MaybePromise<PostLLMResult>;
   cleanup?(): MaybePromise<void>;
@@ -38,6 +44,12 @@ export interface Plugin {
    * the pipeline then applies `on_error` without calling the hook.
    */
   isHealthy?(): boolean;
+  /**
+   * True when the plugin only ever sees serialised copies of hook arguments (WASM hosts): it
+   * cannot change them in place, so the pipeline skips its defensive copies for it and keeps the
+   * provider's raw text (rawBodyOf) valid across its hooks.
+   */
+  readonly receivesCopies?: boolean;
 }
 
 /**

@@ -24,15 +24,22 @@ function firstValue(resp: LLMResponse): unknown {
 const kRawBody = Symbol.for('gatehouse.raw-body');
 
 /**
- * Remembers the provider's own JSON text beside a parsed envelope (not enumerable: plugins and
- * JSON.stringify never see it). The lifecycle sends that text as it came when no post-hook could
- * have changed the parsed value, saving a re-serialisation per request.
+ * Remembers the provider's own JSON text of the envelope's one body beside the parsed envelope
+ * (not enumerable: plugins, spreads and JSON.stringify never see it). It stays attached only while
+ * nothing could have changed the parsed value: the pipeline drops it before any hook that gets the
+ * live object. Then the text is what the client gets, and what a WASM hook's input embeds, saving
+ * a re-serialisation per request.
  */
 export function attachRawBody(resp: LLMResponse, text: string): LLMResponse {
-  Object.defineProperty(resp, kRawBody, { value: text, enumerable: false });
+  Object.defineProperty(resp, kRawBody, { value: text, enumerable: false, writable: true, configurable: true });
   return resp;
 }
 
 export function rawBodyOf(resp: LLMResponse): string | undefined {
   return (resp as Record<symbol, string | undefined>)[kRawBody];
+}
+
+/** Before a hook that may change the response in place. */
+export function dropRawBody(resp: LLMResponse): void {
+  if ((resp as Record<symbol, string | undefined>)[kRawBody] !== undefined) (resp as Record<symbol, string | undefined>)[kRawBody] = undefined;
 }

@@ -46,6 +46,8 @@ export function createWasmPlugin(name: string, reportedName: string | null, shap
   const plugin: { -readonly [K in keyof WasmPlugin]: WasmPlugin[K] } = {
     name,
     reportedName,
+    // Hook arguments are serialised for the guest: nothing it does can change them in place.
+    receivesCopies: true,
     isHealthy: () => runner.isHealthy(),
     cleanup: () => runner.cleanup(),
     raw: { call: (hook, input) => runner.call(hook, input, (t) => t), memoryBytes: () => runner.memoryBytes?.() ?? null },
@@ -79,9 +81,10 @@ export function createWasmPlugin(name: string, reportedName: string | null, shap
   }
 
   if (has('http_stream_chunk_hook')) {
-    plugin.httpTransportStreamChunkHook = (ctx: RequestContext, req: HttpRequestData, chunk: ChunkObject) =>
-      then(run('http_stream_chunk_hook', S.streamChunkInput(ctx, req, chunk), S.parseStreamChunk), (out): ChunkObject | null => {
-        if (!out) return chunk;
+    // The text form is what the pipeline calls: the event's JSON goes in as it came, unparsed.
+    const chunkHook = (ctx: RequestContext, req: HttpRequestData, chunkJson: string) =>
+      then(run('http_stream_chunk_hook', S.streamChunkInput(ctx, req, chunkJson), S.parseStreamChunk), (out): ChunkObject | null | undefined => {
+        if (!out) return undefined;
         if (out.context) ctx.merge(out.context);
         if (out.skip) return null;
         if (out.chunk) {
@@ -89,8 +92,11 @@ export function createWasmPlugin(name: string, reportedName: string | null, shap
           return out.chunk;
         }
         if (out.error) throw new PluginRejection({ status_code: 500, error: { message: out.error, type: 'plugin_error' } });
-        return out.hasChunk === false ? null : chunk;
+        return out.hasChunk === false ? null : undefined;
       });
+    plugin.httpTransportStreamChunkHookJson = chunkHook;
+    plugin.httpTransportStreamChunkHook = (ctx: RequestContext, req: HttpRequestData, chunk: ChunkObject) =>
+      then(chunkHook(ctx, req, JSON.stringify(chunk)), (out) => (out === undefined ? chunk : out));
   }
 
   if (has('pre_hook')) {

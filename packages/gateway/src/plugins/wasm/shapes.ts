@@ -9,7 +9,7 @@ import { deeperThan } from '../../schema/json-depth.js';
 import type { LLMError } from '../../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../../schema/http.js';
 import type { LLMRequest } from '../../schema/request.js';
-import type { LLMResponse } from '../../schema/response.js';
+import { rawBodyOf, type LLMResponse } from '../../schema/response.js';
 import { ShapeError } from './errors.js';
 
 export type Obj = Record<string, unknown>;
@@ -53,8 +53,8 @@ export function httpPostInput(ctx: RequestContext, req: HttpRequestData, resp: H
   return `{"context":${ctxJson(ctx)},"request":${httpRequestJson(req)},"response":${r}}`;
 }
 
-export function streamChunkInput(ctx: RequestContext, req: HttpRequestData, chunk: Obj): string {
-  return `{"context":${ctxJson(ctx)},"request":${cachedRequestJson(req)},"chunk":${JSON.stringify(chunk)}}`;
+export function streamChunkInput(ctx: RequestContext, req: HttpRequestData, chunkJson: string): string {
+  return `{"context":${ctxJson(ctx)},"request":${cachedRequestJson(req)},"chunk":${chunkJson}}`;
 }
 
 /** Fallbacks travel as `{provider, model}` objects, as Bifrost's chat request carries them. */
@@ -68,7 +68,15 @@ export function preLLMInput(ctx: RequestContext, req: LLMRequest): string {
 }
 
 export function postLLMInput(ctx: RequestContext, resp: LLMResponse | null, err: LLMError | null): string {
-  return `{"context":${ctxJson(ctx)},"response":${resp ? JSON.stringify(resp) : 'null'},"error":${err ? JSON.stringify(err) : '{}'},"has_error":${err ? 'true' : 'false'}}`;
+  return `{"context":${ctxJson(ctx)},"response":${resp ? responseJson(resp) : 'null'},"error":${err ? JSON.stringify(err) : '{}'},"has_error":${err ? 'true' : 'false'}}`;
+}
+
+/** The provider's own text when nothing could have changed the parsed response (see rawBodyOf). */
+function responseJson(resp: LLMResponse): string {
+  const raw = rawBodyOf(resp);
+  if (raw === undefined) return JSON.stringify(resp);
+  const keys = Object.keys(resp);
+  return keys.length === 1 ? `{${JSON.stringify(keys[0])}:${raw}}` : JSON.stringify(resp);
 }
 
 // ---- outputs ------------------------------------------------------------------------------
