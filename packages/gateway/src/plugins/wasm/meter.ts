@@ -19,24 +19,22 @@ import { dirname, join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 import { FUEL_BATCH, FUEL_EXPORT } from './limits.js';
+import { instrumentText } from './meter-loops.js';
 
 /** The helper exits after this long without work. */
 const IDLE_MS = 5000;
 
 /**
  * Runs inside the helper worker, serialised with Function.prototype.toString: no imports, no
- * closures, plain JavaScript only.
+ * closures, plain JavaScript only. `rewrite` is meter-loops.ts's `instrumentText`, passed in
+ * (the helper defines it from its source text too).
  *
- * Accounting: the counter lives in a local of each function (a register, not a memory access)
- * and only touches the global fuel at function entry and once per `batch` loop iterations. A
- * function with loops prepays `batch` iterations at entry and again each time they run out; a
- * function that only calls pays 1 unit per entry. So fuel bounds "calls + loop iterations" (up
- * to `batch` prepaid and unused per activation). Measured: about half of what a global decrement
- * at every loop header costs (docs/wasm-host.md). The instrumentation is done on
- * binaryen's text form (find each site the log-execution pass marked, rewrite it); if that fails
- * for a module, the plain global decrement is used instead.
+ * The instrumentation is done on binaryen's text form (meter-loops.ts: a per-function local
+ * counter refilled from the global in batches, bounded loops charged once at entry). If that
+ * fails for a module, it is retried without the bounded-loop fast paths, and then the plain
+ * global decrement at every site is used instead.
  */
-function meter(binaryen: any, bytes: Uint8Array, startFuel: number, fuelExport: string, batch: number): Uint8Array {
+function meter(binaryen: any, bytes: Uint8Array, startFuel: number, fuelExport: string, batch: number, rewrite: typeof instrumentText): Uint8Array {
   const F = binaryen.Features;
   // Features V8 in Node 20 accepts; `Features.All` makes binaryen emit encodings V8 rejects.
   const features = F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt |
@@ -68,61 +66,33 @@ function meter(binaryen: any, bytes: Uint8Array, startFuel: number, fuelExport: 
   }
   for (let i = 0; i < mod.getNumGlobals(); i++) taken.add(binaryen.getGlobalInfo(mod.getGlobalByIndex(i)).name);
   if (!hook) { mod.dispose(); return bytes; } // no functions, nothing to meter
+  let text = '';
+  try { text = mod.emitText(); } catch { /* the fallback below does not need it */ }
+  // Fresh names (`$<p>_…`) must not collide with any name in the module, labels and locals included.
   let p = '__gh';
-  while ([...taken].some((n) => n.startsWith(p))) p += '_';
+  while ([...taken].some((n) => n.startsWith(p)) || text.includes(`$${p}`)) p += '_';
   const G = `${p}_fuel`;
-  const trapBelowZero = (amount: number): string =>
-    `(global.set $${G} (local.tee $t (i32.sub (global.get $${G}) (i32.const ${amount})))) (if (i32.lt_s (local.get $t) (i32.const 0)) (then (unreachable)))`;
 
-  try {
-    const text: string = mod.emitText();
-    const esc = hook.replace(/[$^\\.*+?()[\]{}|]/g, '\\$&');
-    const site = new RegExp(`\\(call \\$${esc}\\s*\\(i32\\.const \\d+\\)\\s*\\)`, 'g');
-    const otherCall = new RegExp(`\\((?:call \\$(?!${esc}[\\s)])|call_indirect|return_call|call_ref)`);
-    const importLine = new RegExp(`\\n\\s*\\(import "${hookModule}" "log_execution" \\(func \\$${esc} [^\\n]*\\)\\)`);
-    if (!importLine.test(text)) throw new Error('log_execution import not found in text');
-    const L = `$${p}_fc`;
-    const body = text.replace(importLine, '').split(/\n (?=\(func )/).map((chunk) => {
-      if (!chunk.startsWith('(func ')) return chunk;
-      const lines = chunk.split('\n');
-      let i = 1;
-      while (i < lines.length && /^\s*\(local /.test(lines[i]!)) i++;
-      lines.splice(i, 0, `  (local ${L} i32)`);
-      const fn = lines.join('\n');
-      const loops = (fn.match(site)?.length ?? 0) > 1;
-      const calls = otherCall.test(fn);
-      let first = true;
-      return fn.replace(site, () => {
-        if (first) {
-          first = false; // the pass puts the entry site first in the body
-          // A function with loops prepays its first batch of iterations; one that only calls pays 1;
-          // a leaf without loops is bounded by its own size and pays nothing.
-          return loops ? `(local.set ${L} (call $${p}_refill))` : calls ? `(call $${p}_charge)` : '(nop)';
-        }
-        return `(block (local.set ${L} (i32.sub (local.get ${L}) (i32.const 1))) (if (i32.lt_s (local.get ${L}) (i32.const 0)) (then (local.set ${L} (call $${p}_refill)))))`;
-      });
-    }).join('\n ');
-    const extra = `
- (global $${G} (mut i32) (i32.const ${startFuel | 0}))
- (export "${fuelExport}" (global $${G}))
- (func $${p}_charge (local $t i32) ${trapBelowZero(1)})
- (func $${p}_refill (result i32) (local $t i32) ${trapBelowZero(batch)} (i32.const ${batch - 1}))
-)`;
-    const out = binaryen.parseText(body.replace(/\)\s*$/, extra));
-    out.setFeatures(features);
-    mod.dispose();
-    return finish(out);
-  } catch {
-    // Fallback: the same sites, each a plain decrement of the global (slower, always applicable).
-    mod.addGlobal(G, binaryen.i32, true, mod.i32.const(startFuel | 0));
-    mod.addGlobalExport(G, fuelExport);
-    mod.removeFunction(hook);
-    mod.addFunction(hook, binaryen.createType([binaryen.i32]), binaryen.none, [binaryen.i32], mod.block(null, [
-      mod.global.set(G, mod.local.tee(1, mod.i32.sub(mod.global.get(G, binaryen.i32), mod.i32.const(1)), binaryen.i32)),
-      mod.if(mod.i32.lt_s(mod.local.get(1, binaryen.i32), mod.i32.const(0)), mod.unreachable()),
-    ]));
-    return finish(mod);
+  for (const bounded of [true, false]) {
+    try {
+      const out = binaryen.parseText(rewrite(text, { hook, hookModule, prefix: p, fuelExport, startFuel, batch, bounded }).text);
+      out.setFeatures(features);
+      const bin = finish(out);
+      mod.dispose();
+      return bin;
+    } catch {
+      // next attempt
+    }
   }
+  // Fallback: the same sites, each a plain decrement of the global (slower, always applicable).
+  mod.addGlobal(G, binaryen.i32, true, mod.i32.const(startFuel | 0));
+  mod.addGlobalExport(G, fuelExport);
+  mod.removeFunction(hook);
+  mod.addFunction(hook, binaryen.createType([binaryen.i32]), binaryen.none, [binaryen.i32], mod.block(null, [
+    mod.global.set(G, mod.local.tee(1, mod.i32.sub(mod.global.get(G, binaryen.i32), mod.i32.const(1)), binaryen.i32)),
+    mod.if(mod.i32.lt_s(mod.local.get(1, binaryen.i32), mod.i32.const(0)), mod.unreachable()),
+  ]));
+  return finish(mod);
 }
 
 // The helper is a child process, not a worker thread: binaryen's heap (over 100 MB) then goes back
@@ -131,10 +101,11 @@ function meter(binaryen: any, bytes: Uint8Array, startFuel: number, fuelExport: 
 const HELPER_SOURCE = `
 const __name = (f) => f; // a TypeScript loader may wrap functions with it
 const meter = ${meter.toString()};
+const instrumentText = ${instrumentText.toString()};
 const ready = import(process.env.GATEHOUSE_BINARYEN_URL).then((m) => m.default);
 process.on('message', async ({ id, bytes, startFuel, fuelExport, batch }) => {
   try {
-    const out = meter(await ready, bytes, startFuel, fuelExport, batch);
+    const out = meter(await ready, bytes, startFuel, fuelExport, batch, instrumentText);
     process.send({ id, bytes: out });
   } catch (err) {
     process.send({ id, error: String(err && err.message || err) });
@@ -185,7 +156,7 @@ function unrefHelper(child: ChildProcess): void {
 }
 
 /** Bump when the instrumentation changes: cached rewrites of the old kind are then ignored. */
-const METER_VERSION = 3;
+const METER_VERSION = 4;
 const memo = new Map<string, Promise<Uint8Array>>();
 
 /**
