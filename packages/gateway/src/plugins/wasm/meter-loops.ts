@@ -189,22 +189,56 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     return null;
   };
 
-  /** The induction variable of TEST (`i < N` in one of its spellings), or null. */
-  function exitTest(test: SNode | undefined): { iv: string; step: number; n: SNode[] } | null {
+  /**
+   * TEST as a condition on an induction variable, or null:
+   * - `lt`: i <u N, i <s N, N >u i, N >s i;  `le`: i <=u N, i <=s N, N >=u i, N >=s i
+   *   (N a `local.get` or an `i32.const` ≤ MAX_GUARD);
+   * - `ne`: i != N, N != i, i + K (non-zero: i != -K), i - K (i != K)
+   *   (N and K a `local.get` or an `i32.const`);
+   * where i is `(local.get $i)` or the increment `(local.tee $i (i32.add (local.get $i) (i32.const c)))`.
+   * `key` tells two tests of the same kind on the same i and N apart from others.
+   */
+  function exitTest(test: SNode | undefined): { kind: 'lt' | 'le' | 'ne'; iv: string; n: SNode[]; nvar: string | null; key: string } | null {
     if (!isList(test) || test.length !== 3) return null;
     const op = test[0];
-    let iexpr: SNode | undefined;
-    let nexpr: SNode | undefined;
-    if (op === 'i32.lt_u' || op === 'i32.lt_s') { iexpr = test[1]; nexpr = test[2]; }
-    else if (op === 'i32.gt_u' || op === 'i32.gt_s') { iexpr = test[2]; nexpr = test[1]; }
-    else return null;
-    let iv: string | null = null;
-    if (head(iexpr) === 'local.get' && (iexpr as SNode[]).length === 2 && isName((iexpr as SNode[])[1])) iv = (iexpr as SNode[])[1] as string;
-    else if (head(iexpr) === 'local.tee') iv = increment(iexpr as SNode[]) ? (iexpr as SNode[])[1] as string : null;
-    if (!iv) return null;
-    if (!isList(nexpr) || nexpr.length !== 2) return null;
-    if (nexpr[0] === 'local.get' && isName(nexpr[1]) && nexpr[1] !== iv) return { iv, step: 0, n: nexpr };
-    if (nexpr[0] === 'i32.const' && typeof nexpr[1] === 'string' && /^\d+$/.test(nexpr[1]) && Number(nexpr[1]) <= MAX_GUARD) return { iv, step: 0, n: nexpr };
+    const ivOf = (x: SNode | undefined): string | null => {
+      if (head(x) === 'local.get' && (x as SNode[]).length === 2 && isName((x as SNode[])[1])) return (x as SNode[])[1] as string;
+      if (head(x) === 'local.tee' && increment(x as SNode[])) return (x as SNode[])[1] as string;
+      return null;
+    };
+    const leaf = (x: SNode | undefined): x is SNode[] => isList(x) && x.length === 2 &&
+      ((x[0] === 'local.get' && isName(x[1])) || (x[0] === 'i32.const' && typeof x[1] === 'string' && /^-?\d+$/.test(x[1])));
+    const make = (kind: 'lt' | 'le' | 'ne', i: SNode | undefined, n: SNode[]): ReturnType<typeof exitTest> => {
+      const iv = ivOf(i);
+      if (!iv) return null;
+      const nvar = n[0] === 'local.get' ? n[1] as string : null;
+      if (nvar === iv || (nvar === null && n[0] === 'local.get')) return null;
+      const out: string[] = [];
+      print(n, out);
+      return { kind, iv, n, nvar, key: `${kind} ${iv} ${out.join('')}` };
+    };
+    let kind: 'lt' | 'le' | null = null;
+    let swap = false;
+    if (op === 'i32.lt_u' || op === 'i32.lt_s') kind = 'lt';
+    else if (op === 'i32.gt_u' || op === 'i32.gt_s') { kind = 'lt'; swap = true; }
+    else if (op === 'i32.le_u' || op === 'i32.le_s') kind = 'le';
+    else if (op === 'i32.ge_u' || op === 'i32.ge_s') { kind = 'le'; swap = true; }
+    if (kind) {
+      const i = swap ? test[2] : test[1];
+      const n = swap ? test[1] : test[2];
+      if (!leaf(n)) return null;
+      if (n[0] === 'i32.const' && !(/^\d+$/.test(n[1] as string) && Number(n[1]) <= MAX_GUARD)) return null;
+      return make(kind, i, n);
+    }
+    if (op === 'i32.ne' || op === 'i32.add') {
+      // Either operand may be the induction variable.
+      for (const [i, k] of [[test[1], test[2]], [test[2], test[1]]] as const) {
+        if (!ivOf(i) || !leaf(k)) continue;
+        return make('ne', i, op === 'i32.ne' ? k : ['i32.sub', i32(0), k]);
+      }
+      return null;
+    }
+    if (op === 'i32.sub' && leaf(test[2])) return make('ne', test[1], test[2]);
     return null;
   }
   /** c when `w` is `local.set/tee $i (i32.add (local.get $i) (i32.const c))` with 1 ≤ c ≤ 65536. */
@@ -229,29 +263,22 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     siteId = ((loop[start] as SNode[])[2] as SNode[])[1] as string;
     const body = loop.slice(start + 1);
 
-    // Which kind of loop: top-tested `(if TEST (then ...))`, bottom-tested `... (br_if $L TEST)`.
-    let test: SNode | undefined;
-    let topTested = false;
+    // Top-tested: the body is one `(if TEST (then ...))`; the test guards every iteration.
+    let top: ReturnType<typeof exitTest> = null;
     if (body.length === 1) {
       let y = body[0];
       while (isPlainBlock(y) && y.length === 2) y = y[1];
-      if (head(y) === 'if' && (y as SNode[]).length === 3 && head((y as SNode[])[2]) === 'then') { test = (y as SNode[])[1]; topTested = true; }
-    }
-    if (!topTested && body.length > 0) {
-      let y = body[body.length - 1];
-      while (isPlainBlock(y) && y.length > 1) y = y[y.length - 1];
-      if (head(y) === 'br_if' && (y as SNode[]).length === 3 && (y as SNode[])[1] === label) test = (y as SNode[])[2];
+      if (head(y) === 'if' && (y as SNode[]).length === 3 && head((y as SNode[])[2]) === 'then') top = exitTest((y as SNode[])[1]);
     }
 
-    // Scan the body: writes, references to the label, labels defined inside.
+    // Scan the body: writes, branches to the label, references to it.
     let refs = 0;
-    let branches = 0;
+    const branches: SNode[][] = [];
     let stepSum = 0;
+    let steps = 0;
     let minStep = Infinity;
     let bad: string | null = null;
-    const t = test === undefined ? null : exitTest(test);
-    const iv = t?.iv;
-    const nv = t && t.n[0] === 'local.get' ? t.n[1] : null;
+    const writes = new Map<string, number>(); // local -> increments (-1: another kind of write, or inside a nested loop)
     function scan(x: SNode, depth: number): void {
       if (bad) return;
       if (typeof x === 'string') { if (x === label) refs++; return; }
@@ -260,26 +287,19 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
       if (UNKNOWN_CONTROL.test(h)) { bad = `unsupported ${h}`; return; }
       if (h === 'local.set' || h === 'local.tee' || h === 'local.get') {
         if (!isName(x[1])) { bad = 'numeric local'; return; }
-        if (h !== 'local.get' && x[1] === nv) { bad = 'bound written'; return; }
-        if (h !== 'local.get' && x[1] === iv) {
-          const c = increment(x);
-          if (!c) { bad = 'induction variable not only incremented'; return; }
-          if (depth > 0) { bad = 'increment in a nested loop'; return; }
-          stepSum += c;
-          minStep = Math.min(minStep, c);
+        if (h !== 'local.get') {
+          const c = depth === 0 ? increment(x) : 0;
+          const w = writes.get(x[1]) ?? 0;
+          writes.set(x[1], c && w >= 0 ? w + 1 : -1);
         }
       }
-      if ((h === 'br' || h === 'br_if') && x[1] === label) {
-        branches++;
-        if (x.length !== (h === 'br' ? 2 : 3)) { bad = 'branch with a value'; return; }
-      }
-      if (h === 'br_table' && x.includes(label as string)) { bad = 'br_table to the loop'; return; }
+      if ((h === 'br' || h === 'br_if' || h === 'br_table') && x.includes(label as string)) branches.push(x);
       const d = h === 'loop' ? depth + 1 : depth;
       for (let k = 1; k < x.length; k++) scan(x[k]!, d);
     }
     for (const x of body) scan(x, 0);
     if (bad) return reject(bad);
-    if (refs !== branches) return reject('label used otherwise');
+    if (refs !== branches.length) return reject('label used otherwise');
     if (refs === 0) {
       // Nothing branches back: the body runs once, like a block. No per-iteration check needed.
       stats.bounded++;
@@ -288,9 +308,34 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
       copy.splice(start, 1);
       return copy;
     }
-    if (!t) return reject(test === undefined ? 'no exit test' : 'exit test not i < n');
+    // Not top-tested: every branch back must be `br_if $L TEST`, all with the same test.
+    let t = top;
+    if (!t) {
+      for (const br of branches) {
+        const bt = br[0] === 'br_if' && br.length === 3 ? exitTest(br[2]) : null;
+        if (!bt) return reject(branches.length === 1 ? 'exit test not recognised' : 'a branch back without a test');
+        if (t && t.key !== bt.key) return reject('different tests');
+        t = bt;
+      }
+    }
+    if (!t) return reject('no exit test');
+    const iv = t.iv;
+    if ((writes.get(iv) ?? 0) < 0) return reject('induction variable not only incremented');
+    if (t.nvar && writes.has(t.nvar)) return reject('bound written');
+    for (const br of branches) if (br[0] === 'br_table' || br.length !== (br[0] === 'br' ? 2 : 3)) return reject('branch back with a value or br_table');
+    (function steps_(x: SNode): void {
+      if (!isList(x)) return;
+      if ((x[0] === 'local.set' || x[0] === 'local.tee') && x[1] === iv) {
+        const c = increment(x);
+        stepSum += c;
+        steps++;
+        minStep = Math.min(minStep, c);
+      }
+      for (const c of x) steps_(c);
+    })(body);
     if (stepSum === 0 || stepSum > MAX_STEP_SUM) return reject('step sum');
-    if (!topTested && branches !== 1) return reject('more branches to a bottom-tested loop');
+    // `ne`: i must hit N exactly, so exactly one increment of 1 per iteration.
+    if (t.kind === 'ne' && (steps !== 1 || stepSum !== 1)) return reject('ne test with a step other than one');
 
     // "Definitely incremented" walk: every branch back to $L must come after an increment.
     const DEAD = 2;
@@ -370,7 +415,18 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     const inner = new Set(rename.values());
     let shift = 0;
     while ((2 << shift) <= minStep) shift++;
-    const refund = (): SNode[] => ['global.set', G, ['i32.add', ['global.get', G], remaining(get(iv!), t.n, shift)]];
+    // Header visits left from the current i (see the header comment; `ne` tests: one step of 1 per
+    // iteration, so i reaches N exactly): the charge at entry is this + 1, a refund this.
+    const plus1 = (x: SNode[]): SNode[] => ['i32.add', x, i32(1)];
+    const left = (i: SNode[], n: SNode[]): SNode[] => {
+      if (t.kind === 'lt') return remaining(i, n, shift);
+      if (t.kind === 'le') return remaining(i, plus1(n), shift);
+      // top-tested: (n - i) mod 2^32; tested at the back edges, after the increment: n - i - 1,
+      // and 0 once i = n (only after the last increment).
+      if (top) return ['i32.sub', n, i];
+      return ['select', ['i32.sub', ['i32.sub', n, clone(i)], i32(1)], i32(0), ['i32.ne', clone(n), clone(i)]];
+    };
+    const refund = (): SNode[] => ['global.set', G, ['i32.add', ['global.get', G], left(get(iv), clone(t.n) as SNode[])]];
     const branchy = (x: SNode): boolean => isList(x) && (/^(br|return)/.test(String(x[0])) || x.some(branchy));
     function refunds(x: SNode): void {
       if (!isList(x)) return;
@@ -396,19 +452,20 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     refunds(copy);
 
     const clauses = loop.slice(label ? 2 : 1, start);
-    const trip: SNode[] = ['i32.add', remaining(get(A), get(B), shift), i32(1)];
     const then: SNode[] = ['then', ['global.set', G, ['i32.sub', ['global.get', G], get(T)]], copy];
-    if (topTested && clauses.length === 0) then.push(refund());
+    if (clauses.length === 0) then.push(refund()); // the exit at the end of the loop
+    // TRIP may wrap to 0 for `ne` ((n - i) mod 2^32 = 2^32 - 1): TRIP - 1 <u fuel rejects that.
+    let cond: SNode[] = ['i32.lt_u', ['i32.sub', get(T), i32(1)], ['global.get', G]];
+    // `lt`/`le`: i and n ≤ MAX_GUARD at entry, so i stays below 2^31 (signed and unsigned agree).
+    if (t.kind !== 'ne') cond = ['i32.and', ['i32.le_u', ['i32.or', get(A), get(B)], i32(MAX_GUARD)], cond];
     stats.bounded++;
-    stats.verdicts[siteId] = `bounded (${topTested ? 'top' : 'bottom'}-tested)`;
+    stats.verdicts[siteId] = `bounded (${top ? 'top-tested' : 'tested at the back edges'}, ${t.kind})`;
     return ['block', ...clauses,
-      ['local.set', A, get(iv!)],
+      ['local.set', A, get(iv)],
       ['local.set', B, clone(t.n)],
-      ['local.set', T, trip],
-      ['if', ...clauses.map(clone),
-        ['i32.and', ['i32.le_u', ['i32.or', get(A), get(B)], i32(MAX_GUARD)], ['i32.le_u', get(T), ['global.get', G]]],
-        then,
-        ['else', loop]]];
+      // The charge: visits left at entry + 1 (`ne` at the back edges: (n - i - 1) mod 2^32 + 1).
+      ['local.set', T, t.kind === 'ne' && !top ? ['i32.sub', get(B), get(A)] : plus1(left(get(A), get(B)))],
+      ['if', ...clauses.map(clone), cond, then, ['else', loop]]];
   }
 
   /** Bottom-up: nested loops first, so an outer copy carries its inner loops' fast paths. */
@@ -447,12 +504,15 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     })(fn);
     let first = true;
     (function replace(x: SNode[]): void {
+      const header = x[0] === 'loop' ? bodyStart(x) : -1;
       for (let k = 0; k < x.length; k++) {
         const c = x[k]!;
         if (!isList(c)) continue;
         if (isSite(c)) {
-          // The pass puts the entry site first in the body; every other one is a loop header.
-          x[k] = first ? (calls ? entryCharge : ['nop']) : headerCheck();
+          // The pass puts a site first in the function body (the entry), first in each loop body
+          // (the header), and before each `return` and the body's last expression (exits, which
+          // need no fuel: every exit follows an entry).
+          x[k] = first ? (calls ? entryCharge : ['nop']) : k === header ? headerCheck() : ['nop'];
           first = false;
         } else replace(c);
       }
