@@ -191,14 +191,28 @@ test('meter: a loop with a sentinel bound that breaks early still runs (metered 
         (br_if $out (i32.eq (local.get $i) (i32.const 5000)))
         (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 50000000)))))
     (local.get $i))
+  (func $bound_written_on_exit (result i32) (local $i i32) (local $n i32)
+    (local.set $n (i32.const 100))
+    (block $out
+      (loop $l
+        (if (i32.lt_u (local.get $i) (local.get $n))
+          (then
+            (if (i32.eq (local.get $i) (i32.const 40))
+              (then (local.set $n (i32.const 0x7fffffff)) (br $out)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $l)))))
+    (i32.add (local.get $i) (local.get $n)))
   ${scans}`;
-  const body = `(call $check (call $sentinel_local) (i32.const 1000))
+  const body = `(call $check (call $bound_written_on_exit) (i32.const 0x80000027))
+    (call $check (call $sentinel_local) (i32.const 1000))
     (call $check (call $sentinel_const) (i32.const 777))
     (call $check (call $too_long_to_prepay) (i32.const 5000))`;
   const { plain, metered } = await both(loops(body, funcs), 1_000_000);
   assert.equal(call(plain), null);
   assert.equal(call(metered), null);
   assert.equal(call(metered), null);
+  // A refund computed from the rewritten bound would have raised the fuel above the budget.
+  assert.ok(fuelLeft(metered) < 1_000_000, `fuel left ${fuelLeft(metered)}`);
 });
 
 const runaway: [string, string, number][] = [

@@ -77,6 +77,8 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
   const stats: TextStats = { functions: 0, loops: 0, bounded: 0, rejected: {}, verdicts: {} };
   let siteId = '';
   let fresh = 0;
+  /** Locals the current function needs besides the counter and the scratch ones. */
+  const extraLocals: string[] = [];
   const esc = o.hook.replace(/[$^\\.*+?()[\]{}|]/g, '\\$&');
   const importLine = new RegExp(`\\n\\s*\\(import "${o.hookModule}" "log_execution" \\(func \\$${esc} [^\\n]*\\)\\)`);
   if (!importLine.test(text)) throw new Error('log_execution import not found in text');
@@ -321,7 +323,9 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     if (!t) return reject('no exit test');
     const iv = t.iv;
     if ((writes.get(iv) ?? 0) < 0) return reject('induction variable not only incremented');
-    if (t.nvar && writes.has(t.nvar)) return reject('bound written');
+    // The bound may be written inside L, as long as no branch back to $L follows the write (below).
+    const nvar = t.nvar;
+    const nWritten = nvar !== null && writes.has(nvar);
     for (const br of branches) if (br[0] === 'br_table' || br.length !== (br[0] === 'br' ? 2 : 3)) return reject('branch back with a value or br_table');
     (function steps_(x: SNode): void {
       if (!isList(x)) return;
@@ -337,14 +341,19 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     // `ne`: i must hit N exactly, so exactly one increment of 1 per iteration.
     if (t.kind === 'ne' && (steps !== 1 || stepSum !== 1)) return reject('ne test with a step other than one');
 
-    // "Definitely incremented" walk: every branch back to $L must come after an increment.
-    const DEAD = 2;
+    // Walk in execution order with two flags per point: 1 = "$i incremented since the header",
+    // 2 = "N not written since the header". Every branch back to $L needs both.
+    const DEAD = 4;
+    const GOOD = 3;
     const meet = (a: number, b: number): number => (a === DEAD ? b : b === DEAD ? a : a & b);
     const blocks = new Map<string, number>();
+    const loops = new Map<string, number>();
     let backEdgeOk = true;
     const record = (target: SNode | undefined, s: number): void => {
-      if (target === label) { if (s === 0) backEdgeOk = false; return; }
-      if (typeof target === 'string' && blocks.has(target)) blocks.set(target, meet(blocks.get(target)!, s));
+      if (target === label) { if (s !== DEAD && s !== GOOD) backEdgeOk = false; return; }
+      if (typeof target !== 'string') return;
+      if (blocks.has(target)) blocks.set(target, meet(blocks.get(target)!, s));
+      else if (loops.has(target)) loops.set(target, meet(loops.get(target)!, s));
     };
     function seq(items: SNode[], from: number, s: number): number {
       for (let k = from; k < items.length; k++) s = walk(items[k]!, s);
@@ -359,7 +368,19 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
         const end = seq(x, bodyStart(x), s);
         return name ? meet(end, blocks.get(name)!) : end;
       }
-      if (h === 'loop') return seq(x, bodyStart(x), s); // header state = entry state: $i is only ever incremented
+      if (h === 'loop') {
+        // A nested loop's header: the entry state met with its own back edges (flag 1 only rises
+        // along a path, flag 2 only falls), to a fixpoint (at most two rounds of change).
+        const name = isName(x[1]) ? x[1] : null;
+        if (name) loops.set(name, DEAD);
+        let head = s;
+        for (;;) {
+          const end = seq(x, bodyStart(x), head);
+          const next = name ? meet(s, loops.get(name)!) : head;
+          if (next === head) return end;
+          head = next;
+        }
+      }
       if (h === 'if') {
         let k = 1;
         while (k < x.length && isClause(x[k])) k++;
@@ -384,15 +405,15 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
         for (let k = 1; k < x.length; k++) if (isName(x[k])) record(x[k], s1);
         return DEAD;
       }
-      if ((h === 'local.set' || h === 'local.tee') && x[1] === iv) {
+      if ((h === 'local.set' || h === 'local.tee') && (x[1] === iv || x[1] === nvar)) {
         const s1 = seq(x, 2, s);
-        return s1 === DEAD ? DEAD : 1;
+        return s1 === DEAD ? DEAD : x[1] === iv ? s1 | 1 : s1 & ~2;
       }
       const s1 = seq(x, 1, s);
       return typeof h === 'string' && EXITS.has(h) ? DEAD : s1;
     }
-    seq(body, 0, 0);
-    if (!backEdgeOk) return reject('back edge before an increment');
+    seq(body, 0, 2);
+    if (!backEdgeOk) return reject(nWritten ? 'back edge before an increment or after the bound is written' : 'back edge before an increment');
 
     if (count(loop) > MAX_COPY_NODES) return reject('too large to copy');
 
@@ -426,7 +447,10 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
       if (top) return ['i32.sub', n, i];
       return ['select', ['i32.sub', ['i32.sub', n, clone(i)], i32(1)], i32(0), ['i32.ne', clone(n), clone(i)]];
     };
-    const refund = (): SNode[] => ['global.set', G, ['i32.add', ['global.get', G], left(get(iv), clone(t.n) as SNode[])]];
+    // Refunds use N's value at entry: a copy of it when the loop writes N (on its way out).
+    const saved = nWritten ? `$${p}_n${fresh++}` : null;
+    if (saved) extraLocals.push(saved);
+    const refund = (): SNode[] => ['global.set', G, ['i32.add', ['global.get', G], left(get(iv), saved ? get(saved) : clone(t.n) as SNode[])]];
     const branchy = (x: SNode): boolean => isList(x) && (/^(br|return)/.test(String(x[0])) || x.some(branchy));
     function refunds(x: SNode): void {
       if (!isList(x)) return;
@@ -463,6 +487,7 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     return ['block', ...clauses,
       ['local.set', A, get(iv)],
       ['local.set', B, clone(t.n)],
+      ...(saved ? [['local.set', saved, get(B)]] : []),
       // The charge: visits left at entry + 1 (`ne` at the back edges: (n - i - 1) mod 2^32 + 1).
       ['local.set', T, t.kind === 'ne' && !top ? ['i32.sub', get(B), get(A)] : plus1(left(get(A), get(B)))],
       ['if', ...clauses.map(clone), cond, then, ['else', loop]]];
@@ -519,6 +544,8 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     })(fn);
     const locals: SNode[] = [['local', FC, 'i32']];
     if (bounded) locals.push(['local', A, 'i32'], ['local', B, 'i32'], ['local', T, 'i32']);
+    for (const l of extraLocals) locals.push(['local', l, 'i32']);
+    extraLocals.length = 0;
     fn.splice(h, 0, ...locals);
   }
 
