@@ -34,6 +34,12 @@ export const MAX_WORKER_INSTANCES = 64;
 /** Shared buffer per worker for hook input/output; larger payloads go through a MessagePort. */
 export const WORKER_CHANNEL_BYTES = 1 << 20;
 /**
+ * A worker's JS heap only holds the host loop and short-lived views (the guest's memory is outside
+ * it), so a small young generation is enough; V8's default let each of 3 workers keep tens of MB of
+ * garbage resident under load.
+ */
+export const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
+/**
  * Calls waiting for a free worker, per worker, before new calls are refused (the plugin's
  * `on_error` then applies): past this, waiting only adds latency a client will not wait for.
  */

@@ -7,7 +7,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 
 import type { PluginLogger } from '../../plugin.js';
 import { GuestFailure, type InstanceOptions } from '../instance.js';
-import { WORKER_CHANNEL_BYTES, WORKER_QUEUE_PER_INSTANCE, WORKER_SPIN_NS, WORKER_START_TIMEOUT_MS, type ResolvedLimits } from '../limits.js';
+import { WORKER_CHANNEL_BYTES, WORKER_HEAP_LIMITS, WORKER_QUEUE_PER_INSTANCE, WORKER_SPIN_NS, WORKER_START_TIMEOUT_MS, type ResolvedLimits } from '../limits.js';
 import { decodeUtf8 } from '../memory.js';
 import { Health, UnhealthyError, type Runner } from '../runner.js';
 import { HOOK_EXPORTS, type AbiShape } from '../validate.js';
@@ -61,7 +61,7 @@ class Slot {
     this.port = port1;
     const { print: _print, ...plain } = opts;
     const init: WorkerInit = { module, shape, opts: plain, control: this.ctl.buffer as SharedArrayBuffer, data: this.data.buffer as SharedArrayBuffer, port: port2 };
-    this.worker = new Worker(ENTRY, { workerData: init, transferList: [port2], eval: FROM_SOURCE });
+    this.worker = new Worker(ENTRY, { workerData: init, transferList: [port2], eval: FROM_SOURCE, resourceLimits: WORKER_HEAP_LIMITS });
     this.worker.unref(); // a pending call holds the process open through its deadline timer
     this.ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new GuestFailure(`worker did not start within ${WORKER_START_TIMEOUT_MS} ms`)), WORKER_START_TIMEOUT_MS);
