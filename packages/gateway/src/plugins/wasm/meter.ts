@@ -1,9 +1,11 @@
 /**
  * Fuel metering, injected at load time with binaryen: a synchronous wasm call on the event loop
  * cannot be interrupted from JavaScript, so the module must stop itself. binaryen's
- * `log-execution` pass puts `call $log_execution(id)` at every function entry and loop header;
- * we replace that import with an internal function that decrements an exported global and traps
- * below zero, then inline it so the check costs a few instructions, not a call into JS.
+ * `log-execution` pass puts `call $log_execution(id)` at every function entry, loop header and
+ * exit; meter-loops.ts turns those marks into fuel accounting against an exported global (a
+ * per-function counter refilled in batches, bounded loops charged once at entry) that traps when
+ * the global goes below zero, and binaryen inlines the helpers so a check costs a few
+ * instructions, not a call into JS.
  * The host writes the budget into the global before each call and reads it back after a trap to
  * tell "fuel exhausted" from the plugin's own `unreachable`.
  *
