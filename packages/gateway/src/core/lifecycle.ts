@@ -3,8 +3,8 @@ import { GatewayError, fromLLMError, isGatewayError, type LLMError } from '../sc
 import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
 import type { ChatCompletion } from '../schema/openai.js';
 import { isStreaming, type LLMRequest } from '../schema/request.js';
-import { rawBodyOf, responseBody, type LLMResponse } from '../schema/response.js';
-import { StreamChunk, chunkEnvelope } from '../schema/stream.js';
+import { chunkEnvelope, rawBodyOf, responseBody, type LLMResponse } from '../schema/response.js';
+import { StreamChunk } from '../schema/stream.js';
 import { PluginRejection } from '../plugins/plugin.js';
 import { describe, type Gateway } from './gateway.js';
 import type { InboundRequest, ResponseSink } from './inbound.js';

@@ -12,6 +12,10 @@ export function isReservedKey(key: string): boolean {
  */
 export class RequestContext {
   readonly values: Record<string, unknown>;
+  // JSON text cache for hosts that serialise the context per hook (WASM: twice per stream event).
+  #json: string | undefined;
+  #keys: string[] = [];
+  #vals: unknown[] = [];
 
   constructor(requestId: string) {
     this.values = { [REQUEST_ID_KEY]: requestId };
@@ -47,5 +51,37 @@ export class RequestContext {
 
   toJSON(): Record<string, unknown> {
     return this.values;
+  }
+
+  /**
+   * `JSON.stringify(values)`, reused while the values are the same primitives in the same order.
+   * The check reads every value (cheaper than serialising), so even a direct write to `values` is
+   * seen; a context holding an object is never cached, since it could change in place.
+   */
+  toJsonText(): string {
+    const values = this.values;
+    if (this.#json !== undefined) {
+      const keys = this.#keys;
+      const vals = this.#vals;
+      let i = 0;
+      let same = true;
+      for (const k in values) {
+        if (keys[i] !== k || vals[i] !== values[k]) { same = false; break; }
+        i++;
+      }
+      if (same && i === keys.length) return this.#json;
+    }
+    const json = JSON.stringify(values);
+    const keys: string[] = (this.#keys = []);
+    const vals: unknown[] = (this.#vals = []);
+    let cacheable = true;
+    for (const k in values) {
+      const v = values[k];
+      if (typeof v === 'object' && v !== null) { cacheable = false; break; }
+      keys.push(k);
+      vals.push(v);
+    }
+    this.#json = cacheable ? json : undefined;
+    return json;
   }
 }

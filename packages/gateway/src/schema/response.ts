@@ -21,25 +21,75 @@ function firstValue(resp: LLMResponse): unknown {
   return null;
 }
 
-const kRawBody = Symbol.for('gatehouse.raw-body');
+const kRawBody = Symbol('gatehouse.raw-body');
+const kRawKey = Symbol('gatehouse.raw-key');
+const kChunk = Symbol('gatehouse.chunk');
+type Raw = { [kRawBody]?: string; [kRawKey]?: string; [kChunk]?: LazyChunk };
 
 /**
  * Remembers the provider's own JSON text of the envelope's one body beside the parsed envelope
- * (not enumerable: plugins, spreads and JSON.stringify never see it). It stays attached only while
- * nothing could have changed the parsed value: the pipeline drops it before any hook that gets the
- * live object. Then the text is what the client gets, and what a WASM hook's input embeds, saving
- * a re-serialisation per request.
+ * (symbol keys: JSON.stringify and Object.keys never see it). It stays attached only while nothing
+ * could have changed the parsed value: the pipeline drops it before any hook that gets the live
+ * object. Then the text is what the client gets, and what a WASM hook's input embeds, saving a
+ * re-serialisation per request.
  */
 export function attachRawBody(resp: LLMResponse, text: string): LLMResponse {
-  Object.defineProperty(resp, kRawBody, { value: text, enumerable: false, writable: true, configurable: true });
+  const r = resp as Raw;
+  for (const k in resp) { r[kRawKey] = k; break; }
+  r[kRawBody] = text;
   return resp;
 }
 
 export function rawBodyOf(resp: LLMResponse): string | undefined {
-  return (resp as Record<symbol, string | undefined>)[kRawBody];
+  return (resp as Raw)[kRawBody];
 }
 
-/** Before a hook that may change the response in place. */
+/** `JSON.stringify(resp)` from the raw text, while it is attached. */
+export function rawEnvelopeJson(resp: LLMResponse): string | undefined {
+  const r = resp as Raw;
+  const text = r[kRawBody];
+  return text === undefined ? undefined : `{${JSON.stringify(r[kRawKey])}:${text}}`;
+}
+
+/** Before a hook that gets the live object and may change it in place. */
 export function dropRawBody(resp: LLMResponse): void {
-  if ((resp as Record<symbol, string | undefined>)[kRawBody] !== undefined) (resp as Record<symbol, string | undefined>)[kRawBody] = undefined;
+  const r = resp as Raw;
+  if (r[kRawBody] === undefined) return;
+  r[kRawBody] = undefined;
+  // A lazy chunk envelope becomes a plain object: the hook sees its body as an own property.
+  if (r[kChunk] !== undefined) void resp.chat_response;
+}
+
+/** What a lazy envelope needs from a stream event (schema/stream.ts's StreamChunk). */
+interface LazyChunk { readonly parsed: boolean; readonly json: string; readonly value: unknown }
+
+function settle(env: LLMResponse, v: unknown): unknown {
+  Object.defineProperty(env, 'chat_response', { value: v, enumerable: true, writable: true, configurable: true });
+  (env as Raw)[kChunk] = undefined;
+  return v;
+}
+
+// Shared accessor: creating an envelope is one Object.create and three stores, no closures.
+const LAZY_ENVELOPE = Object.create(Object.prototype, {
+  chat_response: {
+    enumerable: true,
+    configurable: true,
+    get(this: LLMResponse & Raw) { return settle(this, this[kChunk]!.value); },
+    set(this: LLMResponse, v: unknown) { settle(this, v); },
+  },
+}) as object;
+
+/**
+ * The LLM post-hook envelope `{chat_response: <event>}` for one stream event. While the event is
+ * still text, the envelope carries that text as its raw body and parses it only when someone reads
+ * `chat_response`, or when the pipeline hands it to a hook that sees live objects: WASM post-hooks
+ * embed the text and never force a parse.
+ */
+export function chunkEnvelope(chunk: LazyChunk): LLMResponse {
+  if (chunk.parsed) return { chat_response: chunk.value as ChatCompletionChunk };
+  const env = Object.create(LAZY_ENVELOPE) as LLMResponse & Raw;
+  env[kChunk] = chunk;
+  env[kRawKey] = 'chat_response';
+  env[kRawBody] = chunk.json;
+  return env;
 }

@@ -1,5 +1,4 @@
 import type { ChatCompletionChunk } from './openai.js';
-import { attachRawBody, type LLMResponse } from './response.js';
 
 /**
  * One event of a response stream. Providers that already speak OpenAI hand over the JSON text
@@ -46,22 +45,3 @@ export class StreamChunk {
   }
 }
 
-/**
- * The LLM post-hook envelope `{chat_response: <event>}` for one stream event. While the event is
- * still text, the envelope carries that text as its raw body and parses it only if someone reads
- * `chat_response` (a native hook): WASM post-hooks embed the text and never force a parse.
- */
-export function chunkEnvelope(chunk: StreamChunk): LLMResponse {
-  if (chunk.parsed) return { chat_response: chunk.value as ChatCompletionChunk };
-  const env = {} as LLMResponse;
-  const settle = (v: unknown): void => {
-    Object.defineProperty(env, 'chat_response', { value: v, enumerable: true, writable: true, configurable: true });
-  };
-  Object.defineProperty(env, 'chat_response', {
-    enumerable: true,
-    configurable: true,
-    get() { const v = chunk.value; settle(v); return v; },
-    set(v: unknown) { settle(v); },
-  });
-  return attachRawBody(env, chunk.json);
-}

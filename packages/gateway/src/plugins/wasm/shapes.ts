@@ -9,7 +9,7 @@ import { deeperThan } from '../../schema/json-depth.js';
 import type { LLMError } from '../../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../../schema/http.js';
 import type { LLMRequest } from '../../schema/request.js';
-import { rawBodyOf, type LLMResponse } from '../../schema/response.js';
+import { rawEnvelopeJson, type LLMResponse } from '../../schema/response.js';
 import { ShapeError } from './errors.js';
 
 export type Obj = Record<string, unknown>;
@@ -42,7 +42,7 @@ function cachedRequestJson(req: HttpRequestData): string {
   return json;
 }
 
-const ctxJson = (ctx: RequestContext): string => JSON.stringify(ctx.values);
+const ctxJson = (ctx: RequestContext): string => ctx.toJsonText();
 
 export function httpPreInput(ctx: RequestContext, req: HttpRequestData): string {
   return `{"context":${ctxJson(ctx)},"request":${httpRequestJson(req)}}`;
@@ -68,15 +68,7 @@ export function preLLMInput(ctx: RequestContext, req: LLMRequest): string {
 }
 
 export function postLLMInput(ctx: RequestContext, resp: LLMResponse | null, err: LLMError | null): string {
-  return `{"context":${ctxJson(ctx)},"response":${resp ? responseJson(resp) : 'null'},"error":${err ? JSON.stringify(err) : '{}'},"has_error":${err ? 'true' : 'false'}}`;
-}
-
-/** The provider's own text when nothing could have changed the parsed response (see rawBodyOf). */
-function responseJson(resp: LLMResponse): string {
-  const raw = rawBodyOf(resp);
-  if (raw === undefined) return JSON.stringify(resp);
-  const keys = Object.keys(resp);
-  return keys.length === 1 ? `{${JSON.stringify(keys[0])}:${raw}}` : JSON.stringify(resp);
+  return `{"context":${ctxJson(ctx)},"response":${resp ? rawEnvelopeJson(resp) ?? JSON.stringify(resp) : 'null'},"error":${err ? JSON.stringify(err) : '{}'},"has_error":${err ? 'true' : 'false'}}`;
 }
 
 // ---- outputs ------------------------------------------------------------------------------
