@@ -31,26 +31,54 @@ function httpRequestJson(req: HttpRequestData): string {
   return JSON.stringify({ method: req.method, path: req.path, headers: req.headers, query: req.query, path_params: req.path_params, body: b64(req.body) });
 }
 
-/** Stream chunks repeat the same request many times; its JSON (with a base64 body) is cached. */
-const requestJsonCache = new WeakMap<HttpRequestData, { body: Uint8Array | null; headers: number; json: string }>();
+/**
+ * A request's JSON (with its base64 body) is built once and reused by the later hooks of the same
+ * request (http_post_hook, every stream event) while it is unchanged: same method and path, the
+ * same header/query/path-param values in the same order (compared one by one, cheaper than
+ * serialising), and the same body object. Bodies are replaced, never edited in place (the plugin
+ * guide says so; WASM outputs always bring a new body).
+ */
+interface RequestSnapshot { json: string; method: string; path: string; body: Uint8Array | null; bodyLen: number; maps: string[][] }
+const requestJsonCache = new WeakMap<HttpRequestData, RequestSnapshot>();
+
+function snapshotOf(m: Record<string, string>): string[] {
+  const flat: string[] = [];
+  for (const k in m) flat.push(k, m[k]!);
+  return flat;
+}
+
+function sameAs(m: Record<string, string>, flat: string[]): boolean {
+  let i = 0;
+  for (const k in m) {
+    if (flat[i] !== k || flat[i + 1] !== m[k]) return false;
+    i += 2;
+  }
+  return i === flat.length;
+}
+
 function cachedRequestJson(req: HttpRequestData): string {
   const hit = requestJsonCache.get(req);
-  const headers = Object.keys(req.headers).length;
-  if (hit && hit.body === req.body && hit.headers === headers) return hit.json;
+  if (hit && hit.method === req.method && hit.path === req.path && hit.body === req.body && hit.bodyLen === (req.body?.length ?? -1)
+    && sameAs(req.headers, hit.maps[0]!) && sameAs(req.query, hit.maps[1]!) && sameAs(req.path_params, hit.maps[2]!)) {
+    return hit.json;
+  }
   const json = httpRequestJson(req);
-  requestJsonCache.set(req, { body: req.body, headers, json });
+  requestJsonCache.set(req, {
+    json, method: req.method, path: req.path, body: req.body, bodyLen: req.body?.length ?? -1,
+    maps: [snapshotOf(req.headers), snapshotOf(req.query), snapshotOf(req.path_params)],
+  });
   return json;
 }
 
 const ctxJson = (ctx: RequestContext): string => ctx.toJsonText();
 
 export function httpPreInput(ctx: RequestContext, req: HttpRequestData): string {
-  return `{"context":${ctxJson(ctx)},"request":${httpRequestJson(req)}}`;
+  return `{"context":${ctxJson(ctx)},"request":${cachedRequestJson(req)}}`;
 }
 
 export function httpPostInput(ctx: RequestContext, req: HttpRequestData, resp: HttpResponseData | null): string {
   const r = resp ? JSON.stringify({ status_code: resp.status_code, headers: resp.headers, body: b64(resp.body) }) : 'null';
-  return `{"context":${ctxJson(ctx)},"request":${httpRequestJson(req)},"response":${r}}`;
+  return `{"context":${ctxJson(ctx)},"request":${cachedRequestJson(req)},"response":${r}}`;
 }
 
 export function streamChunkInput(ctx: RequestContext, req: HttpRequestData, chunkJson: string): string {
