@@ -54,6 +54,8 @@ export const pluginSchema = z.looseObject({
   order: z.number().int().default(0),
   on_error: z.enum(['fail_closed', 'fail_open']).default('fail_closed'),
   sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hexadecimal characters').optional(),
+  /** Our own: let a WASM URL (or its redirects) reach loopback, private or link-local addresses. */
+  allow_private_url: z.boolean().default(false),
   limits: z.strictObject({
     memory_mb: z.number().positive().max(4096).optional(),
     fuel: z.number().int().positive().optional(),

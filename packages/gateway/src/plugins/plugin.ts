@@ -76,6 +76,8 @@ export interface PluginEntryConfig {
   on_error: OnError;
   /** Optional content pin for WASM files and URLs. */
   sha256?: string;
+  /** A WASM URL may resolve to a loopback, private or link-local address (an internal artifact server). */
+  allow_private_url?: boolean;
   limits: { memory_mb?: number; fuel?: number; timeout_ms?: number };
   isolation: 'inline' | 'worker';
   instances?: number;

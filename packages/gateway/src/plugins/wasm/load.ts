@@ -2,13 +2,16 @@
  * Where a plugin's bytes come from: a file relative to the config's folder, or an http(s) URL
  * downloaded once (bounded time and size, at most 5 redirects), kept in the cache directory by
  * content SHA-256 and found again after a restart through a small URL -> hash index. An entry's
- * `sha256` pins the content; a mismatch refuses to load and says both hashes.
+ * `sha256` pins the content; a mismatch refuses to load and says both hashes. Only public
+ * addresses are fetched unless the entry sets `allow_private_url` (address-guard.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { Agent, fetch, type Response } from 'undici';
 
 import type { PluginEntryConfig, PluginLoadOptions } from '../plugin.js';
+import { checkLiteralHost, publicOnlyLookup } from './address-guard.js';
 import { DOWNLOAD_MAX_BYTES, DOWNLOAD_MAX_REDIRECTS, DOWNLOAD_TIMEOUT_MS } from './limits.js';
 
 export interface PluginBytes { bytes: Uint8Array; sha256: string; source: string }
@@ -54,7 +57,7 @@ async function fromUrl(entry: PluginEntryConfig, opts: PluginLoadOptions, pin: s
       return { bytes: new Uint8Array(cached), sha256: known, source: entry.path };
     }
   }
-  const bytes = await download(entry.name, entry.path);
+  const bytes = await download(entry.name, entry.path, entry.allow_private_url === true);
   const hash = sha256(bytes);
   if (pin !== undefined && hash !== pin) return { bytes, sha256: hash, source: entry.path }; // caller refuses
   await mkdir(dir, { recursive: true });
@@ -66,16 +69,35 @@ async function fromUrl(entry: PluginEntryConfig, opts: PluginLoadOptions, pin: s
   return { bytes, sha256: hash, source: entry.path };
 }
 
-async function download(name: string, url: string): Promise<Uint8Array> {
+// Downloads are rare (start-up, reload): a connection pool per download, closed after it.
+function downloadAgent(allowPrivate: boolean): Agent {
+  return new Agent({ connections: 1, ...(allowPrivate ? {} : { connect: { lookup: publicOnlyLookup } }) });
+}
+
+async function download(name: string, url: string, allowPrivate: boolean): Promise<Uint8Array> {
+  const agent = downloadAgent(allowPrivate);
+  try {
+    return await downloadWith(agent, name, url, allowPrivate);
+  } finally {
+    void agent.close();
+  }
+}
+
+async function downloadWith(agent: Agent, name: string, url: string, allowPrivate: boolean): Promise<Uint8Array> {
   const signal = AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS);
   let current = url;
   const fail = (why: string): Error => new Error(`wasm plugin "${name}": cannot download ${url}: ${why}`);
   for (let hop = 0; ; hop++) {
     let res: Response;
     try {
-      res = await fetch(current, { redirect: 'manual', signal, headers: { accept: 'application/wasm, application/octet-stream' } });
+      // Every hop is checked: a public URL may redirect to a private one.
+      if (!allowPrivate) checkLiteralHost(new URL(current).hostname);
+      res = await fetch(current, { redirect: 'manual', signal, dispatcher: agent, headers: { accept: 'application/wasm, application/octet-stream' } });
     } catch (err) {
-      throw fail(signal.aborted ? `timed out after ${DOWNLOAD_TIMEOUT_MS} ms` : (err as Error).message);
+      if (signal.aborted) throw fail(`timed out after ${DOWNLOAD_TIMEOUT_MS} ms`);
+      // fetch reports connection problems as "fetch failed" with the reason as its cause.
+      const cause = (err as Error & { cause?: Error }).cause;
+      throw fail(cause?.message ?? (err as Error).message);
     }
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel();
@@ -91,13 +113,19 @@ async function download(name: string, url: string): Promise<Uint8Array> {
       throw fail(`HTTP ${res.status}`);
     }
     const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (declared > DOWNLOAD_MAX_BYTES) throw fail(`${declared} bytes is over the ${DOWNLOAD_MAX_BYTES} byte limit`);
+    if (declared > DOWNLOAD_MAX_BYTES) {
+      await res.body?.cancel();
+      throw fail(`${declared} bytes is over the ${DOWNLOAD_MAX_BYTES} byte limit`);
+    }
     const parts: Uint8Array[] = [];
     let total = 0;
     try {
       for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
         total += part.length;
-        if (total > DOWNLOAD_MAX_BYTES) throw fail(`body is over the ${DOWNLOAD_MAX_BYTES} byte limit`);
+        if (total > DOWNLOAD_MAX_BYTES) {
+          await res.body?.cancel().catch(() => undefined);
+          throw fail(`body is over the ${DOWNLOAD_MAX_BYTES} byte limit`);
+        }
         parts.push(part);
       }
     } catch (err) {
