@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { WasmPluginError } from '../../../packages/gateway/src/plugins/wasm/index.js';
-import { asString, hostile, returns } from './hostile.wat.js';
+import { asString, doublingChain, hostile, indirectRecursion, mutualRecursion, recursionInLoop, returns } from './hostile.wat.js';
 import { ctx, httpReq, llmReq, loadBytes, recordingLog, wat } from './helpers.js';
 
 interface Case { name: string; wat: string; reason: RegExp; limits?: Record<string, number> }
@@ -25,6 +25,13 @@ const cases: Case[] = [
     wat: hostile('(drop (call $down (i32.const 0))) (i64.const 0)', '(func $down (param i32) (result i32) (i32.add (call $down (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))'),
     reason: /stack overflow|fuel exhausted/,
   },
+  // Calls without loops: 2^64 of them, only fuel stops them (functions whose call tree is small
+  // pay nothing at entry; the ones above them do).
+  { name: 'doubling call chain of 64 functions', wat: doublingChain(64), reason: /fuel exhausted/, limits: { fuel: 2_000_000 } },
+  // Small budgets: fuel must run out long before the stack does (each cycle has a paying member).
+  { name: 'deep mutual recursion', wat: mutualRecursion, reason: /fuel exhausted/, limits: { fuel: 3000 } },
+  { name: 'recursion through call_indirect', wat: indirectRecursion, reason: /fuel exhausted/, limits: { fuel: 3000 } },
+  { name: 'recursion from inside a loop', wat: recursionInLoop, reason: /fuel exhausted/, limits: { fuel: 3000 } },
   { name: 'out-of-range pointer', wat: hostile('(i64.or (i64.shl (i64.const 0xfffffff0) (i64.const 32)) (i64.const 100))'), reason: /outside linear memory/ },
   { name: 'huge length', wat: hostile('(i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 0xffffffff))'), reason: /outside linear memory/ },
   { name: 'invalid UTF-8', wat: returns('{\\"context\\":\\"\\ff\\fe\\"}', 16), reason: /not valid UTF-8/ },

@@ -44,3 +44,35 @@ export function asString(ptr: number, s: string): string {
   for (const ch of s) { const c = ch.charCodeAt(0); bytes.push(c & 255, c >> 8); }
   return `(data (i32.const ${ptr - 4}) "${bytes.map((b) => `\\${b.toString(16).padStart(2, '0')}`).join('')}")`;
 }
+
+/**
+ * Calls alone, no loops: `$f0` is a leaf and each `$f<k>` calls `$f<k-1>` twice, so calling the
+ * last of `n` functions makes 2^n - 1 calls (2^64 for n = 64: only fuel stops it).
+ */
+export function doublingChain(n: number): string {
+  const fns = ['(func $f0 (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))'];
+  for (let k = 1; k < n; k++) fns.push(`(func $f${k} (param i32) (result i32) (call $f${k - 1} (call $f${k - 1} (local.get 0))))`);
+  return hostile(`(drop (call $f${n - 1} (i32.const 0))) (i64.const 0)`, fns.join('\n  '));
+}
+
+/** Three functions calling each other in a ring, without end and without loops. */
+export const mutualRecursion = hostile('(drop (call $ra (i32.const 0))) (i64.const 0)', `
+  (func $ra (param i32) (result i32) (i32.add (call $rb (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+  (func $rb (param i32) (result i32) (i32.add (call $rc (i32.add (local.get 0) (i32.const 2))) (i32.const 1)))
+  (func $rc (param i32) (result i32) (i32.add (call $ra (i32.add (local.get 0) (i32.const 3))) (i32.const 1)))`);
+
+/** A function that calls itself through a table (no direct call edge to see). */
+export const indirectRecursion = hostile('(drop (call $ri (i32.const 0))) (i64.const 0)', `
+  (type $ri_t (func (param i32) (result i32)))
+  (table 1 funcref)
+  (elem (i32.const 0) $ri)
+  (func $ri (param i32) (result i32)
+    (i32.add (call_indirect (type $ri_t) (i32.add (local.get 0) (i32.const 1)) (i32.const 0)) (i32.const 1)))`);
+
+/** Recursion from inside a loop body: each level pays at its loop header, not at its entry. */
+export const recursionInLoop = hostile('(call $rl (i32.const 1)) (i64.const 0)', `
+  (func $rl (param $go i32) (local $i i32)
+    (loop $again
+      (call $rl (local.get $go))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.and (local.get $go) (i32.lt_u (local.get $i) (i32.const 3))))))`);

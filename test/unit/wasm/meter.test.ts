@@ -8,10 +8,11 @@ import { after, test } from 'node:test';
 import { parseModule } from '../../../packages/gateway/src/plugins/wasm/binary.js';
 import { GuestFailure, GuestInstance } from '../../../packages/gateway/src/plugins/wasm/instance.js';
 import { DEFAULT_FUEL } from '../../../packages/gateway/src/plugins/wasm/limits.js';
-import { injectFuel } from '../../../packages/gateway/src/plugins/wasm/meter.js';
+import { injectFuel, MAX_FREE_TREE } from '../../../packages/gateway/src/plugins/wasm/meter.js';
 import { checkModule } from '../../../packages/gateway/src/plugins/wasm/validate.js';
 import { bumpMalloc } from '../../helpers/wat.js';
 import { FIXTURES, wat } from './helpers.js';
+import { doublingChain } from './hostile.wat.js';
 
 const live: GuestInstance[] = [];
 after(() => { for (const g of live) g.dispose(); });
@@ -157,12 +158,12 @@ test('meter: a counted loop pays its trip count once at entry; the metered one p
   // The same loop, unrecognisable: the bound is re-read from memory on every iteration.
   const opaque = `(i32.store (i32.const 64) (i32.const 1000))
     (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.load (i32.const 64)))))`;
-  for (const [loop, want] of [[counted, 1 + 1001], [opaque, 1 + 1024]] as const) {
+  for (const [loop, want] of [[counted, 1001], [opaque, 1024]] as const) {
     const bytes = loops('(call $spin (i32.const 0))', `(func $spin (param $n i32) (local $i i32) ${loop})`);
     const { metered } = await both(bytes, 1_000_000);
     assert.equal(call(metered), null);
-    // 1 for the hook's entry (it calls), then the loop: 1000 header visits, charged 1001 at entry
-    // (the last test happens after the increment) or 32 at a time.
+    // Nothing for the hook's entry (its call tree is two activations), then the loop: 1000 header
+    // visits, charged 1001 at entry (the last test happens after the increment) or 32 at a time.
     assert.equal(1_000_000 - fuelLeft(metered), want);
   }
 });
@@ -255,3 +256,52 @@ for (const [name, loop, fuel] of runaway) {
     assertFuelTrap(metered);
   });
 }
+
+// ---- entry charges ----
+
+test('meter: functions whose call tree is at most K activations pay nothing at entry; the ones above pay 1', async () => {
+  // $f<k> calls $f<k-1> twice. The rule (meter-loops.ts): W(f) = 1 + the W of its free callees;
+  // W ≤ K: free, else 1 per activation. Charged callees count 0, so free levels come back above.
+  const K = MAX_FREE_TREE;
+  const W: number[] = [];
+  const paid: number[] = []; // fuel for one call of $f<k>
+  for (let k = 0; k < 12; k++) {
+    const inner = k === 0 ? 0 : W[k - 1]! > K ? 0 : W[k - 1]!;
+    W.push(1 + 2 * inner);
+    paid.push((W[k]! > K ? 1 : 0) + (k === 0 ? 0 : 2 * paid[k - 1]!));
+  }
+  assert.equal(paid[4], 0); // 31 activations, all free with K = 32
+  for (const k of [0, 3, 4, 5, 6, 11]) {
+    const fns = ['(func $f0 (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))'];
+    for (let j = 1; j <= k; j++) fns.push(`(func $f${j} (param i32) (result i32) (call $f${j - 1} (call $f${j - 1} (local.get 0))))`);
+    const body = `(call $check (call $f${k} (i32.const 0)) (i32.const ${2 ** k}))`;
+    const { plain, metered } = await both(loops(body, `${fns.join(' ')} (func $check (param i32 i32) (if (i32.ne (local.get 0) (local.get 1)) (then unreachable)))`), 1_000_000);
+    assert.equal(call(plain), null);
+    assert.equal(call(metered), null);
+    // The hook: itself, $check, and $f<k> when that one is free.
+    const hook = 2 + (W[k]! > K ? 0 : W[k]!) > K ? 1 : 0;
+    assert.equal(1_000_000 - fuelLeft(metered), paid[k]! + hook, `chain of ${k + 1}`);
+  }
+});
+
+test('meter: recursion pays at every level; a call_indirect caller pays at entry', async () => {
+  const funcs = `
+  (type $t (func (param i32) (result i32)))
+  (table 1 funcref)
+  (elem (i32.const 0) $leaf)
+  (func $leaf (param i32) (result i32) (local.get 0))
+  (func $down (param $n i32) (result i32)
+    (if (result i32) (local.get $n) (then (i32.add (call $down (i32.sub (local.get $n) (i32.const 1))) (i32.const 1))) (else (i32.const 0))))
+  (func $indirect (param i32) (result i32) (call_indirect (type $t) (local.get 0) (i32.const 0)))`;
+  const body = '(drop (call $down (i32.const 100))) (drop (call $indirect (i32.const 7)))';
+  const { metered } = await both(loops(body, funcs), 1_000_000);
+  assert.equal(call(metered), null);
+  // $down: 101 activations, 1 each; $indirect: 1 ($leaf behind the table is free).
+  assert.equal(1_000_000 - fuelLeft(metered), 101 + 1);
+});
+
+test('meter: a doubling chain of 64 functions (2^64 calls, no loops) traps on the default budget in bounded time', async () => {
+  const metered = instance(await injectFuel(wat(doublingChain(64)), DEFAULT_FUEL), DEFAULT_FUEL);
+  // ~0.6 s warm on this VM with K = 32 (each unit pays for at most ~2K tiny calls); cold, longer.
+  assertFuelTrap(metered, 10_000);
+});

@@ -12,10 +12,33 @@
  *   a loop header decrements it and, when it goes below zero, refills it with `batch` units
  *   taken from the exported global (`$…_refill` traps when the global goes below zero). The
  *   local starts at 0, so an activation pays its first batch at its first metered iteration;
- * - a function that calls anything pays 1 at entry (this bounds recursion); a leaf function is
- *   bounded by its own size plus its metered loops and pays nothing at entry;
  * - a *bounded* loop (below) pays its whole trip count at entry instead and runs a copy without
- *   the per-iteration check; early exits give back the unused part.
+ *   the per-iteration check; early exits give back the unused part;
+ * - a function pays 1 at entry unless its unpaid call tree is small (below).
+ *
+ * Entry charges. A *paying loop* is one that keeps its header site and has a branch back: every
+ * visit of its header is paid (per iteration, or prepaid for a bounded loop). Split a call's
+ * execution into *segments*: an activation's entry segment runs the code outside its paying
+ * loops, one iteration segment per header visit runs one pass of a loop body (nested paying
+ * loops excluded). Wasm has no back edge other than a loop's, so a segment runs each instruction
+ * of its region at most once: its length and its number of calls are bounded by the function's
+ * size. Iteration segments are paid. An entry segment is paid when its function is *charged*.
+ * For the others (*free*), define over the call sites outside paying loops
+ *   W(f) = 1 + Σ W(g) over direct calls to free functions g (+1 per call to an import: host code),
+ * and make f free only when W(f) ≤ K (o.maxFreeTree), f makes no indirect call (call_indirect,
+ * call_ref: callee unknown) there, and the free functions form no cycle there (a DFS over those
+ * edges charges the target of each back edge, so every cycle has a charged member; recursion
+ * pays at each turn). Then the unpaid segments started from any segment, directly or through
+ * free calls, number at most W of each free callee ≤ K per call site: every unpaid segment hangs
+ * under a paid one, at most (calls per segment) × K of them, each bounded by its function's size.
+ * So fuel still bounds the work, a unit standing for up to ~K small function bodies (like one
+ * iteration of a large loop body). Calls inside paying loops add nothing to W (indirect ones
+ * included): each is preceded by its own paid header visit and reaches either a charged function
+ * or a free one with W ≤ K. A free function may have loops: they pay per header visit, its entry
+ * segment is in its caller's tree. A leaf function has W = 1 and is always free.
+ * Example: a chain where $f<k> calls $f<k-1> twice (2^64 calls for 64 functions, no loops): with
+ * K = 32, $f0..$f4 (W = 31) are free, $f5 (W = 63) pays, $f6 counts $f5 as 0, so W = 1, and so
+ * on: one unit per 63 calls at most (a charged $f5 and its two free subtrees).
  *
  * Bounded loops. A loop $L is bounded when there is an i32 induction local $i and a bound N
  * (`(local.get $n)` with $n never written inside L and $n ≠ $i, or an `(i32.const k)`) such that
@@ -56,10 +79,14 @@ export interface TextOptions {
   batch: number;
   /** Charge bounded loops at entry (off: every loop header checks the counter). */
   bounded: boolean;
+  /** K: a function whose unpaid call tree has at most this many activations pays nothing at entry. */
+  maxFreeTree: number;
 }
 
 export interface TextStats {
   functions: number; loops: number; bounded: number;
+  /** Functions that pay 1 at entry. */
+  charged: number;
   /** Why loops kept their per-iteration check, by reason. */
   rejected: Record<string, number>;
   /** The verdict per loop, by the id of its log-execution site (diagnostics). */
@@ -74,7 +101,7 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
   const A = `$${p}_a`;
   const B = `$${p}_b`;
   const T = `$${p}_t`;
-  const stats: TextStats = { functions: 0, loops: 0, bounded: 0, rejected: {}, verdicts: {} };
+  const stats: TextStats = { functions: 0, loops: 0, bounded: 0, charged: 0, rejected: {}, verdicts: {} };
   let siteId = '';
   let fresh = 0;
   /** Locals the current function needs besides the counter and the scratch ones. */
@@ -171,6 +198,8 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
   const MAX_STEP_SUM = 65536;
   /** A loop this large (in nodes, after its own nested loops were handled) is not duplicated. */
   const MAX_COPY_NODES = 4000;
+  /** Deeper chains of direct calls are not followed: the function at this depth pays at entry. */
+  const MAX_CALL_DEPTH = 1000;
 
   const get = (name: string): SNode[] => ['local.get', name];
   const i32 = (v: number): SNode[] => ['i32.const', String(v)];
@@ -516,17 +545,71 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     ['local.set', FC, ['i32.sub', get(FC), i32(1)]],
     ['if', ['i32.lt_s', get(FC), i32(0)], ['then', ['local.set', FC, ['call', `$${p}_refill`]]]]];
 
-  function instrumentFunction(fn: SNode[]): void {
+  /** A loop that keeps a header payment (metered or prepaid): a header site and a branch back. */
+  function paying(loop: SNode[]): boolean {
+    const label = loop[1];
+    const start = bodyStart(loop);
+    if (!isName(label) || !isSite(loop[start])) return false;
+    const uses = (x: SNode): boolean => (isList(x) ? x.some(uses) : x === label);
+    return loop.slice(start + 1).some(uses);
+  }
+
+  /** The functions that pay 1 unit at entry (header comment, "Entry charges"). */
+  function chargedFunctions(fns: SNode[][]): Set<SNode[]> {
+    const byName = new Map<string, SNode[]>();
+    for (const fn of fns) if (isName(fn[1])) byName.set(fn[1], fn);
+    // Per function: the direct callees at call sites outside paying loops (imports included), and
+    // whether a call there cannot be followed (indirect, by reference, by index).
+    const info = new Map<SNode[], { callees: string[]; opaque: boolean }>();
+    for (const fn of fns) {
+      const callees: string[] = [];
+      let opaque = false;
+      (function walk(x: SNode, covered: boolean): void {
+        if (!isList(x)) return;
+        const h = x[0] as string;
+        if (!covered && CALLS.has(h) && !isSite(x)) {
+          if ((h === 'call' || h === 'return_call') && isName(x[1])) callees.push(x[1]);
+          else opaque = true;
+        }
+        const inner = covered || (h === 'loop' && paying(x));
+        for (let k = 1; k < x.length; k++) walk(x[k]!, inner);
+      })(fn, false);
+      info.set(fn, { callees, opaque });
+    }
+    const charged = new Set<SNode[]>();
+    const tree = new Map<SNode[], number>(); // W of the free functions
+    const state = new Map<SNode[], number>(); // 1: on the DFS stack, 2: done
+    function visit(fn: SNode[], depth: number): void {
+      state.set(fn, 1);
+      const { callees, opaque } = info.get(fn)!;
+      let w = 1;
+      if (depth <= MAX_CALL_DEPTH && !opaque) {
+        for (const name of callees) {
+          const g = byName.get(name);
+          if (!g) { w += 1; continue; } // an import: host code, bounded by the host
+          const st = state.get(g);
+          // A cycle (a back edge of the DFS): its head pays, so every cycle has a paying member.
+          if (st === 1) { charged.add(g); continue; }
+          if (st === undefined) visit(g, depth + 1);
+          w += tree.get(g) ?? 0; // a charged callee pays for itself
+          if (w > o.maxFreeTree) break;
+        }
+      }
+      state.set(fn, 2);
+      if (opaque || depth > MAX_CALL_DEPTH || w > o.maxFreeTree || charged.has(fn)) charged.add(fn);
+      else tree.set(fn, w);
+    }
+    for (const fn of fns) if (!state.has(fn)) visit(fn, 0);
+    return charged;
+  }
+
+  function instrumentFunction(fn: SNode[], charged: Set<SNode[]>): void {
     stats.functions++;
     let h = isName(fn[1]) ? 2 : 1;
     while (h < fn.length && ['type', 'param', 'result', 'local', 'export'].includes(head(fn[h]) ?? '')) h++;
+    const calls = charged.has(fn);
+    if (calls) stats.charged++;
     const bounded = o.bounded && boundAll(fn);
-    let calls = false;
-    (function find(x: SNode): void {
-      if (!isList(x) || calls) return;
-      if (CALLS.has(x[0] as string) && !isSite(x)) { calls = true; return; }
-      for (const c of x) find(c);
-    })(fn);
     let first = true;
     (function replace(x: SNode[]): void {
       const header = x[0] === 'loop' ? bodyStart(x) : -1;
@@ -551,13 +634,16 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
 
   const trapBelowZero = (amount: string): string =>
     `(global.set ${G} (local.tee $t (i32.sub (global.get ${G}) ${amount}))) (if (i32.lt_s (local.get $t) (i32.const 0)) (then (unreachable)))`;
-  const body = text.replace(importLine, '').split(/\n (?=\(func )/).map((chunk) => {
-    if (!chunk.startsWith('(func ')) return chunk;
-    const { node, end } = parse(chunk);
-    instrumentFunction(node);
+  const chunks = text.replace(importLine, '').split(/\n (?=\(func )/);
+  const parsed = chunks.map((chunk) => (chunk.startsWith('(func ') ? parse(chunk) : null));
+  const charged = chargedFunctions(parsed.filter((x) => x !== null).map((x) => x.node));
+  const body = chunks.map((chunk, k) => {
+    const r = parsed[k];
+    if (!r) return chunk;
+    instrumentFunction(r.node, charged);
     const out: string[] = [];
-    print(node, out);
-    return out.join('') + chunk.slice(end);
+    print(r.node, out);
+    return out.join('') + chunk.slice(r.end);
   }).join('\n ');
   const extra = `
  (global ${G} (mut i32) (i32.const ${o.startFuel | 0}))

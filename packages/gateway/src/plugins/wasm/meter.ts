@@ -3,7 +3,8 @@
  * cannot be interrupted from JavaScript, so the module must stop itself. binaryen's
  * `log-execution` pass puts `call $log_execution(id)` at every function entry, loop header and
  * exit; meter-loops.ts turns those marks into fuel accounting against an exported global (a
- * per-function counter refilled in batches, bounded loops charged once at entry) that traps when
+ * per-function counter refilled in batches, bounded loops charged once at entry, functions with a
+ * small call tree free at entry) that traps when
  * the global goes below zero, and binaryen inlines the helpers so a check costs a few
  * instructions, not a call into JS.
  * The host writes the budget into the global before each call and reads it back after a trap to
@@ -27,6 +28,16 @@ import { instrumentText } from './meter-loops.js';
 const IDLE_MS = 5000;
 
 /**
+ * K in meter-loops.ts's entry-charge rule: a function whose unpaid call tree (direct calls outside
+ * its paying loops, charged callees excluded) has at most K activations pays nothing at entry.
+ * 32: AssemblyScript's entry charges per 1 KB call go from 676 (every non-leaf pays) to 100 (64:
+ * 85, 256: 42), while the worst case, a tree of tiny calls with no loops, stays at ≤ 2K + 1
+ * calls per unit: a 2^64 doubling chain traps after ~0.6 s on the default budget (K = 64:
+ * ~1.3 s; every non-leaf paying: ~0.2 s).
+ */
+export const MAX_FREE_TREE = 32;
+
+/**
  * Runs inside the helper worker, serialised with Function.prototype.toString: no imports, no
  * closures, plain JavaScript only. `rewrite` is meter-loops.ts's `instrumentText`, passed in
  * (the helper defines it from its source text too).
@@ -36,7 +47,7 @@ const IDLE_MS = 5000;
  * fails for a module, it is retried without the bounded-loop fast paths, and then the plain
  * global decrement at every site is used instead.
  */
-function meter(binaryen: any, bytes: Uint8Array, startFuel: number, fuelExport: string, batch: number, rewrite: typeof instrumentText): Uint8Array {
+function meter(binaryen: any, bytes: Uint8Array, startFuel: number, fuelExport: string, batch: number, maxFreeTree: number, rewrite: typeof instrumentText): Uint8Array {
   const F = binaryen.Features;
   // Features V8 in Node 20 accepts; `Features.All` makes binaryen emit encodings V8 rejects.
   const features = F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt |
@@ -77,7 +88,7 @@ function meter(binaryen: any, bytes: Uint8Array, startFuel: number, fuelExport: 
 
   for (const bounded of [true, false]) {
     try {
-      const out = binaryen.parseText(rewrite(text, { hook, hookModule, prefix: p, fuelExport, startFuel, batch, bounded }).text);
+      const out = binaryen.parseText(rewrite(text, { hook, hookModule, prefix: p, fuelExport, startFuel, batch, bounded, maxFreeTree }).text);
       out.setFeatures(features);
       const bin = finish(out);
       mod.dispose();
@@ -105,9 +116,9 @@ const __name = (f) => f; // a TypeScript loader may wrap functions with it
 const meter = ${meter.toString()};
 const instrumentText = ${instrumentText.toString()};
 const ready = import(process.env.GATEHOUSE_BINARYEN_URL).then((m) => m.default);
-process.on('message', async ({ id, bytes, startFuel, fuelExport, batch }) => {
+process.on('message', async ({ id, bytes, startFuel, fuelExport, batch, maxFreeTree }) => {
   try {
-    const out = meter(await ready, bytes, startFuel, fuelExport, batch, instrumentText);
+    const out = meter(await ready, bytes, startFuel, fuelExport, batch, maxFreeTree, instrumentText);
     process.send({ id, bytes: out });
   } catch (err) {
     process.send({ id, error: String(err && err.message || err) });
@@ -158,7 +169,7 @@ function unrefHelper(child: ChildProcess): void {
 }
 
 /** Bump when the instrumentation changes: cached rewrites of the old kind are then ignored. */
-const METER_VERSION = 4;
+const METER_VERSION = 5;
 const memo = new Map<string, Promise<Uint8Array>>();
 
 /**
@@ -197,6 +208,6 @@ export function injectFuel(bytes: Uint8Array, startFuel: number): Promise<Uint8A
   const id = nextId++;
   return new Promise((resolve, reject) => {
     h.pending.set(id, { resolve, reject });
-    h.worker.send({ id, bytes, startFuel, fuelExport: FUEL_EXPORT, batch: FUEL_BATCH });
+    h.worker.send({ id, bytes, startFuel, fuelExport: FUEL_EXPORT, batch: FUEL_BATCH, maxFreeTree: MAX_FREE_TREE });
   });
 }
