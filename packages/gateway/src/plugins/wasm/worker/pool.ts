@@ -3,6 +3,7 @@
  * A call past `timeout_ms` terminates its worker (the only way to stop a wasm loop from outside)
  * and the spare takes its place at once; a new spare starts in the background (~70 ms).
  */
+import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 import type { PluginLogger } from '../../plugin.js';
@@ -36,6 +37,12 @@ export class PoolBusyError extends Error {
     this.name = 'PoolBusyError';
   }
 }
+
+/**
+ * Polling only helps when the worker runs on another CPU: confined to one (taskset, a 1-CPU
+ * container), the poll would only keep the worker from running.
+ */
+const POLL = availableParallelism() > 1;
 
 /** Polls the channel for up to WORKER_SPIN_NS; the clock is read every 64 polls. */
 function pollBriefly(ctl: Int32Array): void {
@@ -234,7 +241,7 @@ export class WorkerPool implements Runner {
     let timedOut = false;
     this.inFlight++;
     try {
-      if (this.inFlight === 1) pollBriefly(ctl);
+      if (POLL && this.inFlight === 1) pollBriefly(ctl);
       if (Atomics.load(ctl, STATE) === REQUEST) {
         const timer = setTimeout(() => { timedOut = true; slot.kill(); }, this.limits.timeoutMs);
         // Re-check after every wake-up: like any futex wait, waitAsync can wake without our change
