@@ -2,6 +2,8 @@
  * Every cap the WASM host enforces, as a named constant (proxy-wasm's limits.h habit), and the
  * resolution of an entry's `limits` against them. Figures behind the defaults: docs/wasm-host.md.
  */
+import { availableParallelism } from 'node:os';
+
 import type { PluginEntryConfig } from '../plugin.js';
 
 export const WASM_PAGE = 65536;
@@ -29,7 +31,11 @@ export const MAX_FUEL = 0x7fffffff;
 export const DEFAULT_TIMEOUT_MS = 1000;
 /** How long a fresh worker may take to instantiate and run `init`. */
 export const WORKER_START_TIMEOUT_MS = 10_000;
-export const DEFAULT_WORKER_INSTANCES = 2;
+/**
+ * Workers per plugin unless `instances` says otherwise: one per CPU the event loop leaves free, at
+ * most 2. More workers than free CPUs add no throughput, only ~15 MB each (a V8 isolate).
+ */
+export const DEFAULT_WORKER_INSTANCES = Math.min(2, Math.max(1, availableParallelism() - 1));
 export const MAX_WORKER_INSTANCES = 64;
 /** Shared buffer per worker for hook input/output; larger payloads go through a MessagePort. */
 export const WORKER_CHANNEL_BYTES = 1 << 20;
