@@ -47,7 +47,8 @@ writeFileSync(cfgFile, JSON.stringify({
   providers: { openai: { keys: [{ name: 'bench', value: 'sk-bench', models: ['*'] }], network_config: { base_url: `http://127.0.0.1:${upPort}` } } },
   plugins,
 }));
-const [gc, ga] = pinned('1', process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, join(ROOT, 'packages/gateway/dist/cli/main.js'), 'serve', '-c', cfgFile, '--port', String(gwPort)]);
+const { NODE_FLAGS } = await import(join(ROOT, 'packages/gateway/dist/cli/node-flags.js'));
+const [gc, ga] = pinned('1', process.execPath, [...NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profDir}`, join(ROOT, 'packages/gateway/dist/cli/main.js'), 'serve', '-c', cfgFile, '--port', String(gwPort)]);
 const gw = spawn(gc, ga, { stdio: 'ignore', env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_WORKERS: '1' } });
 const url = `http://127.0.0.1:${gwPort}/v1/chat/completions`;
 for (let i = 0; i < 100; i++) {

@@ -65,6 +65,8 @@ const CPU_GW = '1'; // the target under test
 const pinned = (cpu, cmd, args) => (PIN ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args]);
 
 const GW_MAIN = join(ROOT, 'packages/gateway/dist/cli/main.js');
+// The gateway runs with the V8 flags its `gatehouse` command and `npm start` use.
+const { NODE_FLAGS } = existsSync(GW_MAIN) ? await import(join(ROOT, 'packages/gateway/dist/cli/node-flags.js')) : { NODE_FLAGS: [] };
 if (!existsSync(GW_MAIN)) {
   console.error(`${GW_MAIN} is missing: run "npm run build" first`);
   process.exit(2);
@@ -306,7 +308,7 @@ async function startTargets() {
       const file = join(TMP, `${name}.config.json`);
       writeFileSync(file, JSON.stringify(config, null, 2));
       t.configFile = file;
-      t.proc = start(name, CPU_GW, process.execPath, [GW_MAIN, 'serve', '-c', file, '--port', String(port)],
+      t.proc = start(name, CPU_GW, process.execPath, [...NODE_FLAGS, GW_MAIN, 'serve', '-c', file, '--port', String(port)],
         { GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_WORKERS: '1', GATEHOUSE_CACHE_DIR: join(TMP, 'cache') });
     }
     t.bodyFiles = writeBodies(name, t.bodies);

@@ -22,6 +22,7 @@ const CONNS = Number(opt('connections', 50));
 const MODE = opt('mode', 'chat');
 const GW_MAIN = join(ROOT, 'packages/gateway/dist/cli/main.js');
 mkdirSync(TMP, { recursive: true });
+const { NODE_FLAGS } = await import(join(ROOT, 'packages/gateway/dist/cli/node-flags.js'));
 
 const freePort = () => new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -68,7 +69,7 @@ for (const workers of [1, 2]) {
   };
   const file = join(TMP, `scaling-${workers}.config.json`);
   writeFileSync(file, JSON.stringify(config));
-  start(process.execPath, [GW_MAIN, 'serve', '-c', file, '--workers', String(workers)], { GATEHOUSE_LOG_LEVEL: 'warn' });
+  start(process.execPath, [...NODE_FLAGS, GW_MAIN, 'serve', '-c', file, '--workers', String(workers)], { GATEHOUSE_LOG_LEVEL: 'warn' });
   targets.push({ workers, url: `http://127.0.0.1:${port}/v1/chat/completions`, health: `http://127.0.0.1:${port}/health` });
 }
 const bodyFile = join(TMP, `scaling.${MODE}.json`);

@@ -76,7 +76,8 @@ const config = {
 const cfgFile = join(dir, 'config.json');
 writeFileSync(cfgFile, JSON.stringify(config, null, 2));
 
-const gw = spawn(process.execPath, [MAIN, 'serve', '-c', cfgFile, '--port', '0', '--host', '127.0.0.1', '--workers', '1'], {
+const { NODE_FLAGS } = await import(join(ROOT, 'packages/gateway/dist/cli/node-flags.js'));
+const gw = spawn(process.execPath, [...NODE_FLAGS, MAIN, 'serve', '-c', cfgFile, '--port', '0', '--host', '127.0.0.1', '--workers', '1'], {
   cwd: ROOT,
   env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_CACHE_DIR: join(dir, 'cache') },
   stdio: ['ignore', 'pipe', 'pipe'],

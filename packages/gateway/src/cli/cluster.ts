@@ -1,5 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 
+import { withNodeFlags } from './node-flags.js';
+
 /**
  * `--workers N`: N processes serve the same port, each with its own plugin instances. The OS
  * balances accepted connections (SCHED_NONE): node's round-robin mode would route every
@@ -11,6 +13,7 @@ export interface WorkerReady { type: 'gatehouse:listening'; url: string; banner:
 
 export function runPrimary(workers: number): Promise<number> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ execArgv: withNodeFlags(process.execArgv) });
   return new Promise((resolve) => {
     const ready = new Set<number>();
     let banner = '';

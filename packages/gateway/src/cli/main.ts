@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { PLUGIN_USAGE } from './plugin/index.js';
