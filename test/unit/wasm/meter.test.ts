@@ -241,6 +241,23 @@ const runaway: [string, string, number][] = [
   ['a counted loop to 2^31 - 2^16 (more than the budget)', `
     (local.set $n (i32.const 0x7ffeffff))
     (loop $l (br_if $l (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))`, DEFAULT_FUEL],
+  ['a loop tested in the middle whose failing test does not leave', `
+    (loop $l
+      (block $ok (br_if $ok (i32.lt_u (local.get $i) (local.get $n))) (local.set $j (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))`, DEFAULT_FUEL],
+  ['a loop tested in the middle whose bound grows', `
+    (block $out (loop $l
+      (block $ok (br_if $ok (i32.lt_u (local.get $i) (local.get $n))) (br $out))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))`, DEFAULT_FUEL],
+  ['a p + i != e loop whose p moves back as i moves on', `
+    (block $out (loop $l
+      (block $ok (br_if $ok (i32.ne (i32.add (local.get $j) (local.get $i)) (local.get $n))) (br $out))
+      (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))`, DEFAULT_FUEL],
   ['a counted loop whose back edge comes before the increment', `
     (local.set $n (i32.const 10))
     (loop $l (if (i32.lt_u (local.get $i) (local.get $n)) (then
@@ -304,4 +321,41 @@ test('meter: a doubling chain of 64 functions (2^64 calls, no loops) traps on th
   const metered = instance(await injectFuel(wat(doublingChain(64)), DEFAULT_FUEL), DEFAULT_FUEL);
   // ~0.6 s warm on this VM with K = 32 (each unit pays for at most ~2K tiny calls); cold, longer.
   assertFuelTrap(metered, 10_000);
+});
+
+test('meter: a loop tested in the middle (serde_json\'s `p + i != end`, then a scan test at the back edge) is bounded', async () => {
+  // Finds the byte 34 from p, or stops at e; the exit test sits between the header and the increment.
+  const funcs = `
+  (data (i32.const 600) "\\22")
+  (func $mid (param $p i32) (param $e i32) (result i32) (local $i i32) (local $t i32)
+    (block $done
+      (loop $l
+        (block $ok
+          (br_if $ok (i32.ne (local.tee $t (i32.add (local.get $p) (local.get $i))) (local.get $e)))
+          (br $done))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.ne (i32.load8_u (i32.add (local.get $p) (local.get $i))) (i32.const 34)))))
+    (local.get $i))
+  (func $mid_neg (param $p i32) (param $e i32) (result i32) (local $i i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eq (i32.add (local.get $i) (local.get $p)) (local.get $e)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.ne (i32.load8_u (i32.add (local.get $p) (local.get $i))) (i32.const 34)))))
+    (local.get $i))
+  (func $check (param $got i32) (param $want i32) (if (i32.ne (local.get $got) (local.get $want)) (then unreachable)))`;
+  for (const [body, want] of [
+    ['(call $check (call $mid_neg (i32.const 100) (i32.const 1100)) (i32.const 500))', 501],
+    ['(call $check (call $mid_neg (i32.const 1000) (i32.const 2000)) (i32.const 1000))', 1001],
+    ['(call $check (call $mid_neg (i32.const 100) (i32.const 100)) (i32.const 0))', 1],
+    ['(call $check (call $mid (i32.const 100) (i32.const 1100)) (i32.const 500))', 501],
+    ['(call $check (call $mid (i32.const 1000) (i32.const 1010)) (i32.const 10))', 11],
+  ] as const) {
+    const { plain, metered } = await both(loops(body, funcs), 1_000_000);
+    assert.equal(call(plain), null);
+    assert.equal(call(metered), null);
+    // Charged (e - p) - i + 1 at entry, the rest given back at the exit: one unit per header
+    // visit, plus one when the scan test ends it (a metered loop would pay 32 per batch).
+    assert.equal(1_000_000 - fuelLeft(metered), want, body);
+  }
 });

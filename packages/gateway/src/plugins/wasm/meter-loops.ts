@@ -49,6 +49,12 @@
  *    (or `N >u i` / `N >s i`), i being `(local.get $i)` or the increment `(local.tee $i …)`;
  * 3. every branch back to $L comes after at least one increment of $i since the header (a
  *    "definitely incremented" flag computed by a walk in execution order); no br_table to $L.
+ * Or, *tested in the middle* (serde_json: `if p + i == end {…leave…}; i += 1; if !special(p[i])
+ * {continue}`): on every path to every branch back, a test on i (a `br_if` or an `if`, either
+ * polarity; also `p + i != e` = `i != e − p` with p, e never written in L) passed and i was
+ * incremented after it (a second flag in the same walk); N is never written in L. Each header
+ * visit that leads to a branch back then saw `i_test <(=) N` (or ≠) with i_test ≥ i at the header
+ * and raised i after it, so the count is that of a top-tested loop, and so are the formulas.
  * Such a loop becomes
  *   (if (i32.and GUARD (i32.le_u TRIP fuel)) (then fuel -= TRIP; UNMETERED-COPY) (else METERED-L))
  * with GUARD = i, n ≤ 0x7FFEFFFF at entry and TRIP = ceil(max(n − i, 0) / s) + 1 where s is the
@@ -229,7 +235,7 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
    * where i is `(local.get $i)` or the increment `(local.tee $i (i32.add (local.get $i) (i32.const c)))`.
    * `key` tells two tests of the same kind on the same i and N apart from others.
    */
-  function exitTest(test: SNode | undefined): { kind: 'lt' | 'le' | 'ne'; iv: string; n: SNode[]; nvar: string | null; key: string } | null {
+  function exitTest(test: SNode | undefined, ind?: (name: string) => boolean, fixed?: (name: string) => boolean): { kind: 'lt' | 'le' | 'ne'; iv: string; n: SNode[]; nvar: string | null; key: string } | null {
     if (!isList(test) || test.length !== 3) return null;
     const op = test[0];
     const ivOf = (x: SNode | undefined): string | null => {
@@ -260,6 +266,22 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
       if (!leaf(n)) return null;
       if (n[0] === 'i32.const' && !(/^\d+$/.test(n[1] as string) && Number(n[1]) <= MAX_GUARD)) return null;
       return make(kind, i, n);
+    }
+    if (op === 'i32.ne' && ind && fixed) {
+      // `p + i != e` (serde_json's `ptr + i != end`), i.e. i != e - p, with p and e never written
+      // in the loop (the sum may be teed to a scratch local).
+      for (const [a, k] of [[test[1], test[2]], [test[2], test[1]]] as const) {
+        const sum = head(a) === 'local.tee' && (a as SNode[]).length === 3 ? (a as SNode[])[2] : a;
+        if (head(sum) !== 'i32.add' || (sum as SNode[]).length !== 3 || !leaf(k) || (k[0] === 'local.get' && !fixed(k[1] as string))) continue;
+        const [, l, r] = sum as SNode[];
+        for (const [i, q] of [[l, r], [r, l]] as const) {
+          if (head(i) !== 'local.get' || head(q) !== 'local.get' || !isName((i as SNode[])[1]) || !isName((q as SNode[])[1])) continue;
+          const iname = (i as SNode[])[1] as string;
+          const qname = (q as SNode[])[1] as string;
+          if (iname === qname || (k[0] === 'local.get' && (k[1] === iname || k[1] === qname)) || !ind(iname) || !fixed(qname)) continue;
+          return make('ne', i, ['i32.sub', clone(k) as SNode[], clone(q) as SNode[]]);
+        }
+      }
     }
     if (op === 'i32.ne' || op === 'i32.add') {
       // Either operand may be the induction variable.
@@ -341,39 +363,61 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     }
     // Not top-tested: every branch back must be `br_if $L TEST`, all with the same test.
     let t = top;
+    // Tested in the middle: the back edges are not the tests, but a test on i (a `br_if` or an
+    // `if`, either polarity) passes on the way to each of them, with an increment after it.
+    let mid = false;
+    let why = '';
     if (!t) {
       for (const br of branches) {
         const bt = br[0] === 'br_if' && br.length === 3 ? exitTest(br[2]) : null;
-        if (!bt) return reject(branches.length === 1 ? 'exit test not recognised' : 'a branch back without a test');
-        if (t && t.key !== bt.key) return reject('different tests');
+        if (!bt) why = branches.length === 1 ? 'exit test not recognised' : 'a branch back without a test';
+        else if (t && t.key !== bt.key) why = 'different tests';
+        if (why) break;
         t = bt;
       }
+      if (why) { t = null; mid = true; }
     }
-    if (!t) return reject('no exit test');
-    const iv = t.iv;
-    if ((writes.get(iv) ?? 0) < 0) return reject('induction variable not only incremented');
-    // The bound may be written inside L, as long as no branch back to $L follows the write (below).
-    const nvar = t.nvar;
-    const nWritten = nvar !== null && writes.has(nvar);
-    for (const br of branches) if (br[0] === 'br_table' || br.length !== (br[0] === 'br' ? 2 : 3)) return reject('branch back with a value or br_table');
-    (function steps_(x: SNode): void {
-      if (!isList(x)) return;
-      if ((x[0] === 'local.set' || x[0] === 'local.tee') && x[1] === iv) {
-        const c = increment(x);
-        stepSum += c;
-        steps++;
-        minStep = Math.min(minStep, c);
-      }
-      for (const c of x) steps_(c);
-    })(body);
-    if (stepSum === 0 || stepSum > MAX_STEP_SUM) return reject('step sum');
-    // `ne`: i must hit N exactly, so exactly one increment of 1 per iteration.
-    if (t.kind === 'ne' && (steps !== 1 || stepSum !== 1)) return reject('ne test with a step other than one');
-
+    const ind = (name: string): boolean => (writes.get(name) ?? 0) > 0;
+    const fixed = (name: string): boolean => !writes.has(name);
+    /** The test `c` is, on the current i: 'pos' (c true means the test passes), 'neg', or null. */
+    const NEGATE: Record<string, string> = { 'i32.eq': 'i32.ne', 'i32.ge_u': 'i32.lt_u', 'i32.ge_s': 'i32.lt_s', 'i32.gt_u': 'i32.le_u', 'i32.gt_s': 'i32.le_s' };
+    const polarity = (c: SNode | undefined): 'pos' | 'neg' | null => {
+      if (!t || !isList(c)) return null;
+      const plain = (x: SNode | undefined) => { const e = exitTest(x, ind, fixed); return e && e.key === t!.key && (e.nvar === null || fixed(e.nvar)) ? e : null; };
+      if (plain(c)) return 'pos';
+      if (c[0] === 'i32.eqz' && c.length === 2 && plain(c[1])) return 'neg';
+      const op = NEGATE[c[0] as string];
+      return op && c.length === 3 && plain([op, c[1]!, c[2]!]) ? 'neg' : null;
+    };
+    const candidates: NonNullable<typeof t>[] = [];
+    if (mid) {
+      const seen = new Set<string>();
+      (function conds(x: SNode): void {
+        if (!isList(x) || x[0] === 'loop') return;
+        let c: SNode | undefined;
+        if (x[0] === 'br_if' && x.length === 3) c = x[2];
+        if (x[0] === 'if') { let k = 1; while (k < x.length && isClause(x[k])) k++; c = x[k]; }
+        if (isList(c)) {
+          const neg = c[0] === 'i32.eqz' && c.length === 2 ? c[1] : NEGATE[c[0] as string] && c.length === 3 ? [NEGATE[c[0] as string]!, c[1]!, c[2]!] : null;
+          for (const e of [exitTest(c, ind, fixed), neg ? exitTest(neg, ind, fixed) : null]) {
+            if (e && !seen.has(e.key) && ind(e.iv) && (e.nvar === null || fixed(e.nvar))) { seen.add(e.key); candidates.push(e); }
+          }
+        }
+        for (const y of x) conds(y);
+      })(['block', ...body]);
+    } else if (t) candidates.push(t);
+    if (candidates.length === 0) return reject(why || 'no exit test');
     // Walk in execution order with two flags per point: 1 = "$i incremented since the header",
-    // 2 = "N not written since the header". Every branch back to $L needs both.
-    const DEAD = 4;
-    const GOOD = 3;
+    // 2 = "N not written since the header". Every branch back to $L needs both. Tested in the
+    // middle (`mid`): flag 4 = "the test passed since the header", and flag 1 then means
+    // "incremented since the test passed"; every branch back needs all three.
+    function flow(): boolean {
+    const iv = t!.iv;
+    const nvar = t!.nvar;
+    const DEAD = 8;
+    const GOOD = mid ? 7 : 3;
+    const pass = (s: number): number => (s === DEAD ? DEAD : (s | 4) & ~1);
+    const pol = (c: SNode | undefined): 'pos' | 'neg' | null => (mid ? polarity(c) : null);
     const meet = (a: number, b: number): number => (a === DEAD ? b : b === DEAD ? a : a & b);
     const blocks = new Map<string, number>();
     const loops = new Map<string, number>();
@@ -414,19 +458,21 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
         let k = 1;
         while (k < x.length && isClause(x[k])) k++;
         const s0 = walk(x[k]!, s);
-        let s1 = s0;
-        let s2 = s0;
+        const c = pol(x[k]);
+        let s1 = c === 'pos' ? pass(s0) : s0;
+        let s2 = c === 'neg' ? pass(s0) : s0;
         for (k++; k < x.length; k++) {
           const arm = x[k] as SNode[];
-          if (arm[0] === 'then') s1 = seq(arm, 1, s0);
-          else if (arm[0] === 'else') s2 = seq(arm, 1, s0);
+          if (arm[0] === 'then') s1 = seq(arm, 1, s1);
+          else if (arm[0] === 'else') s2 = seq(arm, 1, s2);
         }
         return meet(s1, s2);
       }
       if (h === 'br' || h === 'br_if') {
         const s1 = seq(x, 2, s);
-        record(x[1], s1);
-        return h === 'br' ? DEAD : s1;
+        const c = h === 'br_if' && x.length === 3 ? pol(x[2]) : null;
+        record(x[1], c === 'pos' ? pass(s1) : s1);
+        return h === 'br' ? DEAD : c === 'neg' ? pass(s1) : s1;
       }
       if (h === 'br_table') {
         let s1 = s;
@@ -442,7 +488,34 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
       return typeof h === 'string' && EXITS.has(h) ? DEAD : s1;
     }
     seq(body, 0, 2);
-    if (!backEdgeOk) return reject(nWritten ? 'back edge before an increment or after the bound is written' : 'back edge before an increment');
+    return backEdgeOk;
+    }
+    const nWrittenOf = (x: typeof t): boolean => x !== null && x.nvar !== null && writes.has(x.nvar);
+    let found = false;
+    for (const cand of candidates) {
+      t = cand;
+      if (flow()) { found = true; break; }
+    }
+    if (!found || !t) return reject(mid ? why : nWrittenOf(t) ? 'back edge before an increment or after the bound is written' : 'back edge before an increment');
+    const iv = t.iv;
+    if ((writes.get(iv) ?? 0) < 0) return reject('induction variable not only incremented');
+    const nvar = t.nvar;
+    const nWritten = nWrittenOf(t);
+    for (const br of branches) if (br[0] === 'br_table' || br.length !== (br[0] === 'br' ? 2 : 3)) return reject('branch back with a value or br_table');
+    (function steps_(x: SNode): void {
+      if (!isList(x)) return;
+      if ((x[0] === 'local.set' || x[0] === 'local.tee') && x[1] === iv) {
+        const c = increment(x);
+        stepSum += c;
+        steps++;
+        minStep = Math.min(minStep, c);
+      }
+      for (const c of x) steps_(c);
+    })(body);
+    if (stepSum === 0 || stepSum > MAX_STEP_SUM) return reject('step sum');
+    // `ne`: i must hit N exactly, so exactly one increment of 1 per iteration.
+    if (t.kind === 'ne' && (steps !== 1 || stepSum !== 1)) return reject('ne test with a step other than one');
+
 
     if (count(loop) > MAX_COPY_NODES) return reject('too large to copy');
 
@@ -473,7 +546,7 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
       if (t.kind === 'le') return remaining(i, plus1(n), shift);
       // top-tested: (n - i) mod 2^32; tested at the back edges, after the increment: n - i - 1,
       // and 0 once i = n (only after the last increment).
-      if (top) return ['i32.sub', n, i];
+      if (top || mid) return ['i32.sub', n, i];
       return ['select', ['i32.sub', ['i32.sub', n, clone(i)], i32(1)], i32(0), ['i32.ne', clone(n), clone(i)]];
     };
     // Refunds use N's value at entry: a copy of it when the loop writes N (on its way out).
@@ -520,7 +593,7 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
         const arm = (y as SNode[])[2] as SNode[];
         const end = arm.length > 1 ? head(arm[arm.length - 1]) : undefined;
         if (!(end === 'br' || end === 'br_table' || end === 'return' || end === 'unreachable')) arm.push(refund());
-      } else if (!(head(last) === 'br_if' && (last as SNode[]).length === 3 && (last as SNode[])[1] === copy[1])) {
+      } else if (mid || !(head(last) === 'br_if' && (last as SNode[]).length === 3 && (last as SNode[])[1] === copy[1])) {
         then.push(refund());
       }
     }
@@ -529,13 +602,13 @@ export function instrumentText(text: string, o: TextOptions): { text: string; st
     // `lt`/`le`: i and n ≤ MAX_GUARD at entry, so i stays below 2^31 (signed and unsigned agree).
     if (t.kind !== 'ne') cond = ['i32.and', ['i32.le_u', ['i32.or', get(A), get(B)], i32(MAX_GUARD)], cond];
     stats.bounded++;
-    stats.verdicts[siteId] = `bounded (${top ? 'top-tested' : 'tested at the back edges'}, ${t.kind})`;
+    stats.verdicts[siteId] = `bounded (${top ? 'top-tested' : mid ? 'tested in the middle' : 'tested at the back edges'}, ${t.kind})`;
     return ['block', ...clauses,
       ['local.set', A, get(iv)],
       ['local.set', B, clone(t.n)],
       ...(saved ? [['local.set', saved, get(B)]] : []),
       // The charge: visits left at entry + 1 (`ne` at the back edges: (n - i - 1) mod 2^32 + 1).
-      ['local.set', T, t.kind === 'ne' && !top ? ['i32.sub', get(B), get(A)] : plus1(left(get(A), get(B)))],
+      ['local.set', T, t.kind === 'ne' && !top && !mid ? ['i32.sub', get(B), get(A)] : plus1(left(get(A), get(B)))],
       ['if', ...clauses.map(clone), cond, then, ['else', loop]]];
   }
 

@@ -169,7 +169,7 @@ function unrefHelper(child: ChildProcess): void {
 }
 
 /** Bump when the instrumentation changes: cached rewrites of the old kind are then ignored. */
-const METER_VERSION = 6;
+const METER_VERSION = 7;
 const memo = new Map<string, Promise<Uint8Array>>();
 
 /**
