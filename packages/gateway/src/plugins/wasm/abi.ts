@@ -28,6 +28,7 @@ export class GuestAbi {
 
   /** Calls a `(ptr, len) -> i64` export with `str` as UTF-8; returns the output text or null (no change). */
   callText(name: string, str: string): string | null {
+    // Exactly `malloc(len)` (contract 3.2): a guest may take ownership of the block at that size.
     const len = Buffer.byteLength(str, 'utf8');
     const inPtr = this.alloc(len);
     this.memory.writeUtf8(inPtr, str, len);
@@ -89,7 +90,7 @@ export class GuestAbi {
   private alloc(len: number): number {
     const ptr = (this.malloc(len) as number) >>> 0;
     if (ptr === 0 && len > 0) throw new AbiViolation(`malloc(${len}) returned 0 (out of memory)`);
-    this.memory.view(ptr, len, `malloc(${len}) result`); // bounds check only
+    this.memory.check(ptr, len, `malloc(${len}) result`);
     return ptr;
   }
 

@@ -42,9 +42,18 @@ export class GuestMemory {
     return new Uint8Array(buf, ptr, len);
   }
 
-  /** Encodes `str` (whose UTF-8 length is `len`) straight into guest memory: no intermediate copy. */
-  writeUtf8(ptr: number, str: string, len: number): void {
-    encoder.encodeInto(str, this.view(ptr, len, 'allocated block'));
+  /** The bounds check of `view` without making one. */
+  check(ptr: number, len: number, what: string): void {
+    const size = this.memory.buffer.byteLength;
+    if ((ptr >>> 0) + (len >>> 0) > size) throw new AbiViolation(`${what} [${ptr >>> 0}, +${len >>> 0}) is outside linear memory (${size} bytes)`);
+  }
+
+  /**
+   * Encodes `str` straight into the `room` bytes at `ptr` (no intermediate copy) and returns the
+   * bytes written; `room` must hold the whole encoding.
+   */
+  writeUtf8(ptr: number, str: string, room: number): number {
+    return encoder.encodeInto(str, this.view(ptr, room, 'allocated block')).written;
   }
 
   write(ptr: number, bytes: Uint8Array): void {
