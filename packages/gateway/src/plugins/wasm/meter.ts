@@ -31,9 +31,9 @@ const IDLE_MS = 5000;
  * K in meter-loops.ts's entry-charge rule: a function whose unpaid call tree (direct calls outside
  * its paying loops, charged callees excluded) has at most K activations pays nothing at entry.
  * 32: AssemblyScript's entry charges per 1 KB call go from 676 (every non-leaf pays) to 100 (64:
- * 85, 256: 42), while the worst case, a tree of tiny calls with no loops, stays at ≤ 2K + 1
- * calls per unit: a 2^64 doubling chain traps after ~0.6 s on the default budget (K = 64:
- * ~1.3 s; every non-leaf paying: ~0.2 s).
+ * 85, 256: 42), while one unit still pays for at most K free activations per call site of a
+ * paid segment: a 2^64 doubling chain (63 calls per unit) traps after ~0.6 s on the default
+ * budget (K = 64: ~1.3 s; every non-leaf paying: ~0.2 s).
  */
 export const MAX_FREE_TREE = 32;
 
