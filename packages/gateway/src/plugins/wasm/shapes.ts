@@ -27,8 +27,13 @@ export function unb64(s: string): Uint8Array {
 
 // ---- inputs -------------------------------------------------------------------------------
 
+/** Base64 never needs JSON escaping: it is spliced in as it is, not scanned by JSON.stringify. */
+function bodyJson(body: Uint8Array | null): string {
+  return body ? `"${b64(body)}"` : 'null';
+}
+
 function httpRequestJson(req: HttpRequestData): string {
-  return JSON.stringify({ method: req.method, path: req.path, headers: req.headers, query: req.query, path_params: req.path_params, body: b64(req.body) });
+  return `{"method":${JSON.stringify(req.method)},"path":${JSON.stringify(req.path)},"headers":${JSON.stringify(req.headers)},"query":${JSON.stringify(req.query)},"path_params":${JSON.stringify(req.path_params)},"body":${bodyJson(req.body)}}`;
 }
 
 /**
@@ -36,37 +41,40 @@ function httpRequestJson(req: HttpRequestData): string {
  * request (http_post_hook, every stream event) while it is unchanged: same method and path, the
  * same header/query/path-param values in the same order (compared one by one, cheaper than
  * serialising), and the same body object. Bodies are replaced, never edited in place (the plugin
- * guide says so; WASM outputs always bring a new body).
+ * guide says so; WASM outputs always bring a new body). The snapshot rides on the request object
+ * itself (a symbol key): a WeakMap entry per request costs the garbage collector more.
  */
-interface RequestSnapshot { json: string; method: string; path: string; body: Uint8Array | null; bodyLen: number; maps: string[][] }
-const requestJsonCache = new WeakMap<HttpRequestData, RequestSnapshot>();
+const kSnapshot = Symbol('gatehouse.request-json');
+interface RequestSnapshot { json: string; method: string; path: string; body: Uint8Array | null; bodyLen: number; flat: string[]; hEnd: number; qEnd: number }
 
-function snapshotOf(m: Record<string, string>): string[] {
-  const flat: string[] = [];
+function pushMap(flat: string[], m: Record<string, string>): number {
   for (const k in m) flat.push(k, m[k]!);
-  return flat;
+  return flat.length;
 }
 
-function sameAs(m: Record<string, string>, flat: string[]): boolean {
-  let i = 0;
+function sameAs(m: Record<string, string>, flat: string[], from: number, to: number): boolean {
+  let i = from;
   for (const k in m) {
-    if (flat[i] !== k || flat[i + 1] !== m[k]) return false;
+    if (i >= to || flat[i] !== k || flat[i + 1] !== m[k]) return false;
     i += 2;
   }
-  return i === flat.length;
+  return i === to;
 }
 
 function cachedRequestJson(req: HttpRequestData): string {
-  const hit = requestJsonCache.get(req);
+  const hit = (req as { [kSnapshot]?: RequestSnapshot })[kSnapshot];
   if (hit && hit.method === req.method && hit.path === req.path && hit.body === req.body && hit.bodyLen === (req.body?.length ?? -1)
-    && sameAs(req.headers, hit.maps[0]!) && sameAs(req.query, hit.maps[1]!) && sameAs(req.path_params, hit.maps[2]!)) {
+    && sameAs(req.headers, hit.flat, 0, hit.hEnd) && sameAs(req.query, hit.flat, hit.hEnd, hit.qEnd) && sameAs(req.path_params, hit.flat, hit.qEnd, hit.flat.length)) {
     return hit.json;
   }
   const json = httpRequestJson(req);
-  requestJsonCache.set(req, {
-    json, method: req.method, path: req.path, body: req.body, bodyLen: req.body?.length ?? -1,
-    maps: [snapshotOf(req.headers), snapshotOf(req.query), snapshotOf(req.path_params)],
-  });
+  const flat: string[] = [];
+  const hEnd = pushMap(flat, req.headers);
+  const qEnd = pushMap(flat, req.query);
+  pushMap(flat, req.path_params);
+  // A plain store (defineProperty is slower); a copy of the request that carries it along is still
+  // checked field by field before the snapshot is used.
+  (req as { [kSnapshot]?: RequestSnapshot })[kSnapshot] = { json, method: req.method, path: req.path, body: req.body, bodyLen: req.body?.length ?? -1, flat, hEnd, qEnd };
   return json;
 }
 
@@ -77,7 +85,7 @@ export function httpPreInput(ctx: RequestContext, req: HttpRequestData): string 
 }
 
 export function httpPostInput(ctx: RequestContext, req: HttpRequestData, resp: HttpResponseData | null): string {
-  const r = resp ? JSON.stringify({ status_code: resp.status_code, headers: resp.headers, body: b64(resp.body) }) : 'null';
+  const r = resp ? `{"status_code":${JSON.stringify(resp.status_code)},"headers":${JSON.stringify(resp.headers)},"body":${bodyJson(resp.body)}}` : 'null';
   return `{"context":${ctxJson(ctx)},"request":${cachedRequestJson(req)},"response":${r}}`;
 }
 
