@@ -282,7 +282,7 @@ describe('remote plugin download', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     withCache();
-    const gw = await startTestGateway(mockConfig({ plugins: [{ name: 'remote', path: `${base}/rust-hello.wasm`, sha256: pin }] }));
+    const gw = await startTestGateway(mockConfig({ plugins: [{ name: 'remote', path: `${base}/rust-hello.wasm`, sha256: pin, allow_private_url: true }] }));
     const res = await fetch(`${gw.baseURL}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock/m', messages: [{ role: 'user', content: 'hi' }] }) });
     assert.equal(res.status, 200);
     await gw.close();
@@ -291,7 +291,7 @@ describe('remote plugin download', () => {
     const tampered = Buffer.from(good);
     tampered[tampered.length - 1]! ^= 0xff;
     serve = (r) => r.end(tampered);
-    await assert.rejects(startTestGateway(mockConfig({ plugins: [{ name: 'remote', path: `${base}/rust-hello.wasm`, sha256: pin }] })), (err: Error) => {
+    await assert.rejects(startTestGateway(mockConfig({ plugins: [{ name: 'remote', path: `${base}/rust-hello.wasm`, sha256: pin, allow_private_url: true }] })), (err: Error) => {
       assert.match(err.message, /plugin "remote" .*sha256 mismatch/);
       assert.ok(err.message.includes(`expected ${pin}`));
       return true;
@@ -301,7 +301,7 @@ describe('remote plugin download', () => {
   test('a download over the size limit is refused, declared or streamed', async () => {
     withCache();
     serve = (r) => { r.writeHead(200, { 'content-length': String(65 << 20) }); r.write(good.subarray(0, 100)); setTimeout(() => r.destroy(), 2000).unref(); };
-    await assert.rejects(startTestGateway(mockConfig({ plugins: [{ name: 'big', path: `${base}/big.wasm` }] })), /plugin "big".*over the 67108864 byte limit/);
+    await assert.rejects(startTestGateway(mockConfig({ plugins: [{ name: 'big', path: `${base}/big.wasm`, allow_private_url: true }] })), /plugin "big".*over the 67108864 byte limit/);
     withCache();
     const chunk = Buffer.alloc(1 << 20);
     serve = (r) => {
@@ -311,7 +311,7 @@ describe('remote plugin download', () => {
       more();
     };
     const t0 = performance.now();
-    await assert.rejects(startTestGateway(mockConfig({ plugins: [{ name: 'big', path: `${base}/big.wasm` }] })), /plugin "big".*body is over the 67108864 byte limit/);
+    await assert.rejects(startTestGateway(mockConfig({ plugins: [{ name: 'big', path: `${base}/big.wasm`, allow_private_url: true }] })), /plugin "big".*body is over the 67108864 byte limit/);
     assert.ok(performance.now() - t0 < 10_000);
   });
 
