@@ -150,7 +150,7 @@ test('SIGTERM (--workers 1): in-flight requests and streams finish, cleanup runs
   }
 });
 
-test('SIGTERM with a short grace period: unfinished streams are cut after it, cleanup still runs, exit 0', async () => {
+test('SIGTERM with a short grace period: unfinished streams are cut after it with an error event, cleanup still runs, exit 0', async () => {
   const markers = mkdtempSync(join(dir, 'm2-'));
   // 12 words at 400 ms each: about 5 s per stream; the grace period is 0.5 s.
   const { child, url, output } = await startCli(['-c', config(markers, 0.5, 400), '--port', '0', '--workers', '1']);
@@ -164,9 +164,12 @@ test('SIGTERM with a short grace period: unfinished streams are cut after it, cl
     for (const s of streams) {
       const o = await s.done;
       assert.equal(o.status, 200);
-      // Cut: the client sees the stream end early, without [DONE] (the SDKs report it as an error).
+      // Cut: the stream ends early, without [DONE], its last event saying why.
       assert.doesNotMatch(o.body, /\[DONE\]/);
-      assert.ok(o.error !== null || !o.body.includes('"content":"w11"'), 'stream was not cut');
+      assert.ok(!o.body.includes('"content":"w11"'), 'stream was not cut');
+      const last = o.body.trim().split('\n\n').pop()!;
+      assert.match(last, /^data: \{"error":\{"message":"the gateway is shutting down; the stream was cut at the end of the shutdown grace period","type":"api_error","code":"GH_ERR_SHUTTING_DOWN"/, o.body);
+      assert.equal(o.error, null, 'the stream ended cleanly (chunked terminator), not as a broken connection');
     }
     const p = await plain.done;
     assert.equal(p.status, 0, `a request past the grace period was answered: ${p.status} ${p.body}`);

@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../observability/log.js';
 import { loadPlugins } from '../plugins/load.js';
 import { PluginPipeline } from '../plugins/pipeline.js';
-import { createGatewayServer, type GatewayServer } from '../transport/server.js';
+import { createGatewayServer, cutStreams, type GatewayServer } from '../transport/server.js';
 import { Gateway } from './gateway.js';
 
 export interface StartOptions {
@@ -56,6 +56,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
         const closed = new Promise<void>((resolve) => server.server.close(() => resolve()));
         server.server.closeIdleConnections();
         const clean = await gateway.waitIdle(graceMs);
+        if (!clean) cutStreams(server);
         server.server.closeAllConnections();
         await closed;
         await gateway.close();

@@ -32,10 +32,20 @@ export interface GatewayServer {
   server: Server;
   /** Set while shutting down: new requests get 503. */
   draining: boolean;
+  /** Streams being written; shutdown cuts the ones still open after its grace period. */
+  streams: Set<HttpResponseSink>;
+}
+
+/** Ends every open stream with a GH_ERR_SHUTTING_DOWN error event; returns how many. */
+export function cutStreams(state: GatewayServer): number {
+  const event = JSON.stringify(new GatewayError('GH_ERR_SHUTTING_DOWN', 'the gateway is shutting down; the stream was cut at the end of the shutdown grace period').toBody());
+  const open = [...state.streams];
+  for (const s of open) s.cut(event);
+  return open.length;
 }
 
 export function createGatewayServer(gw: Gateway): GatewayServer {
-  const state: GatewayServer = { server: undefined as unknown as Server, draining: false };
+  const state: GatewayServer = { server: undefined as unknown as Server, draining: false, streams: new Set() };
   const { headersTimeoutMs, maxHeaderBytes } = gw.config;
   state.server = createServer({
     keepAliveTimeout: 65_000,
@@ -112,10 +122,10 @@ async function handle(gw: Gateway, state: GatewayServer, req: IncomingMessage, r
     drain(req);
     return sendError(res, new GatewayError('GH_ERR_SHUTTING_DOWN', 'the gateway is shutting down'), { connection: 'close' });
   }
-  await gw.track(inference(gw, req, res, path, q === -1 ? '' : url.slice(q + 1), requestType));
+  await gw.track(inference(gw, state, req, res, path, q === -1 ? '' : url.slice(q + 1), requestType));
 }
 
-async function inference(gw: Gateway, req: IncomingMessage, res: ServerResponse, path: string, search: string, requestType: RequestType): Promise<void> {
+async function inference(gw: Gateway, state: GatewayServer, req: IncomingMessage, res: ServerResponse, path: string, search: string, requestType: RequestType): Promise<void> {
   const receivedAt = performance.now();
   let body: Buffer;
   try {
@@ -126,7 +136,7 @@ async function inference(gw: Gateway, req: IncomingMessage, res: ServerResponse,
     sendError(res, e, { connection: 'close' });
     return;
   }
-  const sink = new HttpResponseSink(res);
+  const sink = new HttpResponseSink(res, state.streams);
   await runInference(gw, {
     requestId: requestIdOf(req),
     requestType,

@@ -26,9 +26,14 @@ export class HttpResponseSink implements ResponseSink {
     if (!res.destroyed && !res.writableEnded) res.write(out);
   };
 
-  constructor(res: ServerResponse) {
+  /** The server's set of open streams, which shutdown ends with an error event (cut). */
+  readonly #streams: Set<HttpResponseSink> | undefined;
+
+  constructor(res: ServerResponse, streams?: Set<HttpResponseSink>) {
     this.#res = res;
+    this.#streams = streams;
     res.once('close', () => {
+      streams?.delete(this);
       if (!res.writableFinished) this.#gone.abort();
     });
   }
@@ -52,6 +57,7 @@ export class HttpResponseSink implements ResponseSink {
     if (res.headersSent || res.destroyed) return;
     res.writeHead(status, headers);
     res.flushHeaders();
+    this.#streams?.add(this);
   }
 
   writeEvent(data: string): void | Promise<void> {
@@ -76,8 +82,24 @@ export class HttpResponseSink implements ResponseSink {
   }
 
   endStream(): void {
+    this.#streams?.delete(this);
     this.#flush();
     if (!this.#res.writableEnded) this.#res.end();
+  }
+
+  /**
+   * Ends an open stream from outside (shutdown past its grace period): what is pending, then
+   * `event` as a last SSE event, so the client reads why the stream stopped instead of a bare
+   * disconnect; the request is told the client is gone, which stops its upstream read.
+   */
+  cut(event: string): void {
+    this.#streams?.delete(this);
+    const res = this.#res;
+    if (!res.headersSent || res.destroyed || res.writableEnded) return;
+    this.#pending += `data: ${event}\n\n`;
+    this.#flush();
+    res.end();
+    this.#gone.abort();
   }
 }
 
