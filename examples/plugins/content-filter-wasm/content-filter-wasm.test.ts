@@ -40,6 +40,20 @@ describe('example plugin: content-filter-wasm', () => {
     assert.equal(chunks, clean.chunks - 1, 'exactly one chunk dropped');
   });
 
+  test('mode mask, streaming: a blocked phrase split across chunks is masked, and no text is lost', async () => {
+    // The mock sends one word per chunk: "top" and " secret" arrive apart.
+    const g = await startTestGateway(mockConfig({ plugins: [{ name: 'filter', path: WASM, config: { words: ['top secret'], mode: 'mask' } }] }));
+    try {
+      const plain = await stream(masking, 'this is top stuff');
+      const { text, chunks } = await stream(g, 'this is top secret stuff');
+      assert.equal(text, 'Echo: this is ********** stuff');
+      assert.equal(chunks, plain.chunks + 1, 'every chunk still sent (one more word than the plain answer)');
+      assert.equal((await stream(g, 'a top hat')).text, 'Echo: a top hat', 'held-back text is sent at the end');
+    } finally {
+      await g.close(500);
+    }
+  });
+
   test('a clean stream passes unchanged', async () => {
     assert.equal((await stream(masking, 'nothing to hide')).text, 'Echo: nothing to hide');
   });
