@@ -62,6 +62,11 @@ class Slot {
   dead = false;
   started = false;
   needsRebuild = false;
+  /** An exchange is waiting for this worker's answer (the deadline timer only acts then). */
+  inCall = false;
+  timedOut = false;
+  // One deadline timer per worker, re-armed per call with refresh(): no Timeout object per call.
+  #deadline: NodeJS.Timeout | null = null;
 
   constructor(module: WebAssembly.Module, shape: AbiShape, opts: InstanceOptions, log: PluginLogger, private readonly onDeath: (s: Slot) => void) {
     const { port1, port2 } = new MessageChannel();
@@ -94,12 +99,34 @@ class Slot {
     this.ready.catch(() => undefined);
   }
 
+  /** Starts the deadline of the call under way; it keeps the process alive until disarmed. */
+  arm(ms: number): void {
+    this.inCall = true;
+    this.timedOut = false;
+    if (this.#deadline === null) {
+      this.#deadline = setTimeout(() => {
+        if (!this.inCall) return;
+        this.timedOut = true;
+        this.kill();
+      }, ms);
+    } else {
+      this.#deadline.refresh();
+      this.#deadline.ref();
+    }
+  }
+
+  disarm(): void {
+    this.inCall = false;
+    this.#deadline?.unref();
+  }
+
   /** Marks the slot dead and wakes a waiting call (waitAsync sees STATE change from REQUEST). */
   kill(): void {
     if (this.dead) return;
     this.dead = true;
     Atomics.store(this.ctl, STATE, DEAD);
     Atomics.notify(this.ctl, STATE);
+    if (this.#deadline !== null) clearTimeout(this.#deadline);
     void this.worker.terminate();
     this.port.close();
     this.onDeath(this);
@@ -223,7 +250,7 @@ export class WorkerPool implements Runner {
 
   /** One round trip over the shared channel, bounded by the deadline. Resolves the output text or null. */
   private async exchange(slot: Slot, op: number, hookIndex: number, input: string): Promise<string | null> {
-    await slot.ready;
+    if (!slot.started) await slot.ready;
     const { ctl, data } = slot;
     ctl[OP] = op;
     ctl[HOOK] = hookIndex;
@@ -243,14 +270,18 @@ export class WorkerPool implements Runner {
     try {
       if (POLL && this.inFlight === 1) pollBriefly(ctl);
       if (Atomics.load(ctl, STATE) === REQUEST) {
-        const timer = setTimeout(() => { timedOut = true; slot.kill(); }, this.limits.timeoutMs);
-        // Re-check after every wake-up: like any futex wait, waitAsync can wake without our change
-        // (seen under load: a resolved waiter while STATE was still REQUEST).
-        while (Atomics.load(ctl, STATE) === REQUEST && !slot.dead) {
-          const w = waitAsync(ctl, STATE, REQUEST);
-          if (w.async) await w.value;
+        slot.arm(this.limits.timeoutMs);
+        try {
+          // Re-check after every wake-up: like any futex wait, waitAsync can wake without our change
+          // (seen under load: a resolved waiter while STATE was still REQUEST).
+          while (Atomics.load(ctl, STATE) === REQUEST && !slot.dead) {
+            const w = waitAsync(ctl, STATE, REQUEST);
+            if (w.async) await w.value;
+          }
+        } finally {
+          timedOut = slot.timedOut;
+          slot.disarm();
         }
-        clearTimeout(timer);
       }
     } finally {
       this.inFlight--;
