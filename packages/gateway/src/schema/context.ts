@@ -1,3 +1,5 @@
+import { pushEntries, sameEntries } from './entries.js';
+
 /** Keys the gateway owns in every request context; plugin writes to them are dropped. */
 export const RESERVED_PREFIX = 'gatehouse.';
 export const REQUEST_ID_KEY = 'request_id';
@@ -14,8 +16,7 @@ export class RequestContext {
   readonly values: Record<string, unknown>;
   // JSON text cache for hosts that serialise the context per hook (WASM: twice per stream event).
   #json: string | undefined;
-  #keys: string[] = [];
-  #vals: unknown[] = [];
+  #entries: unknown[] = [];
 
   constructor(requestId: string) {
     this.values = { [REQUEST_ID_KEY]: requestId };
@@ -60,26 +61,15 @@ export class RequestContext {
    */
   toJsonText(): string {
     const values = this.values;
-    if (this.#json !== undefined) {
-      const keys = this.#keys;
-      const vals = this.#vals;
-      let i = 0;
-      let same = true;
-      for (const k in values) {
-        if (keys[i] !== k || vals[i] !== values[k]) { same = false; break; }
-        i++;
-      }
-      if (same && i === keys.length) return this.#json;
-    }
+    const entries = this.#entries;
+    if (this.#json !== undefined && sameEntries(values, entries, 0, entries.length)) return this.#json;
     const json = JSON.stringify(values);
-    const keys: string[] = (this.#keys = []);
-    const vals: unknown[] = (this.#vals = []);
+    const fresh: unknown[] = (this.#entries = []);
+    pushEntries(fresh, values);
     let cacheable = true;
-    for (const k in values) {
-      const v = values[k];
+    for (let i = 1; i < fresh.length; i += 2) {
+      const v = fresh[i];
       if (typeof v === 'object' && v !== null) { cacheable = false; break; }
-      keys.push(k);
-      vals.push(v);
     }
     this.#json = cacheable ? json : undefined;
     return json;

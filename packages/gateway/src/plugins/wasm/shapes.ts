@@ -5,6 +5,7 @@
  * Applying a checked output to the request lives in host.ts.
  */
 import type { RequestContext } from '../../schema/context.js';
+import { pushEntries, sameEntries } from '../../schema/entries.js';
 import { deeperThan } from '../../schema/json-depth.js';
 import type { LLMError } from '../../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../../schema/http.js';
@@ -45,33 +46,20 @@ function httpRequestJson(req: HttpRequestData): string {
  * itself (a symbol key): a WeakMap entry per request costs the garbage collector more.
  */
 const kSnapshot = Symbol('gatehouse.request-json');
-interface RequestSnapshot { json: string; method: string; path: string; body: Uint8Array | null; bodyLen: number; flat: string[]; hEnd: number; qEnd: number }
-
-function pushMap(flat: string[], m: Record<string, string>): number {
-  for (const k in m) flat.push(k, m[k]!);
-  return flat.length;
-}
-
-function sameAs(m: Record<string, string>, flat: string[], from: number, to: number): boolean {
-  let i = from;
-  for (const k in m) {
-    if (i >= to || flat[i] !== k || flat[i + 1] !== m[k]) return false;
-    i += 2;
-  }
-  return i === to;
-}
+interface RequestSnapshot { json: string; method: string; path: string; body: Uint8Array | null; bodyLen: number; flat: unknown[]; hEnd: number; qEnd: number }
 
 function cachedRequestJson(req: HttpRequestData): string {
   const hit = (req as { [kSnapshot]?: RequestSnapshot })[kSnapshot];
   if (hit && hit.method === req.method && hit.path === req.path && hit.body === req.body && hit.bodyLen === (req.body?.length ?? -1)
-    && sameAs(req.headers, hit.flat, 0, hit.hEnd) && sameAs(req.query, hit.flat, hit.hEnd, hit.qEnd) && sameAs(req.path_params, hit.flat, hit.qEnd, hit.flat.length)) {
+    && sameEntries(req.headers, hit.flat, 0, hit.hEnd) && sameEntries(req.query, hit.flat, hit.hEnd, hit.qEnd)
+    && sameEntries(req.path_params, hit.flat, hit.qEnd, hit.flat.length)) {
     return hit.json;
   }
   const json = httpRequestJson(req);
-  const flat: string[] = [];
-  const hEnd = pushMap(flat, req.headers);
-  const qEnd = pushMap(flat, req.query);
-  pushMap(flat, req.path_params);
+  const flat: unknown[] = [];
+  const hEnd = pushEntries(flat, req.headers);
+  const qEnd = pushEntries(flat, req.query);
+  pushEntries(flat, req.path_params);
   // A plain store (defineProperty is slower); a copy of the request that carries it along is still
   // checked field by field before the snapshot is used.
   (req as { [kSnapshot]?: RequestSnapshot })[kSnapshot] = { json, method: req.method, path: req.path, body: req.body, bodyLen: req.body?.length ?? -1, flat, hEnd, qEnd };
