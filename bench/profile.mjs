@@ -6,16 +6,11 @@
 // Pinned like run.mjs (wrk + upstream on CPU 0, gateway on CPU 1) when taskset exists.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(BENCH, '..');
-const TMP = join(BENCH, 'results', 'tmp');
-const argv = process.argv.slice(2);
-const opt = (n, d) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : d; };
+import { BENCH, GW_MAIN, ROOT, TMP, freePort, gatewayNodeFlags, opt, sleep } from './harness.mjs';
+
 const TARGET = opt('target', 'gh-none');
 const SECONDS = Number(opt('seconds', 10));
 const MODES = opt('mode', 'chat,stream').split(',');
@@ -30,9 +25,6 @@ const plugins = {
 }[TARGET];
 if (!plugins) { console.error(`unknown --target ${TARGET}`); process.exit(2); }
 
-const freePort = () => new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-mkdirSync(TMP, { recursive: true });
 const profDir = join(TMP, `prof-${TARGET}`);
 rmSync(profDir, { recursive: true, force: true });
 mkdirSync(profDir, { recursive: true });
@@ -47,8 +39,8 @@ writeFileSync(cfgFile, JSON.stringify({
   providers: { openai: { keys: [{ name: 'bench', value: 'sk-bench', models: ['*'] }], network_config: { base_url: `http://127.0.0.1:${upPort}` } } },
   plugins,
 }));
-const { NODE_FLAGS } = await import(join(ROOT, 'packages/gateway/dist/cli/node-flags.js'));
-const [gc, ga] = pinned('1', process.execPath, [...NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profDir}`, join(ROOT, 'packages/gateway/dist/cli/main.js'), 'serve', '-c', cfgFile, '--port', String(gwPort)]);
+const NODE_FLAGS = await gatewayNodeFlags();
+const [gc, ga] = pinned('1', process.execPath, [...NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${profDir}`, GW_MAIN, 'serve', '-c', cfgFile, '--port', String(gwPort)]);
 const gw = spawn(gc, ga, { stdio: 'ignore', env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_WORKERS: '1' } });
 const url = `http://127.0.0.1:${gwPort}/v1/chat/completions`;
 for (let i = 0; i < 100; i++) {

@@ -10,27 +10,15 @@
 //        --rounds N   --warmup S   --no-pin   --soak S (RSS over an S-second run, 0 = off)
 //        --rate R (fixed rate, default 500)   --connections C (default 50)
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(BENCH, '..');
-const TMP = join(BENCH, 'results', 'tmp');
+import { BENCH, GW_MAIN, ROOT, TMP, argv, flag, freePort, gatewayNodeFlags, opt, sleep } from './harness.mjs';
+
 const RESULTS = join(BENCH, 'results');
-mkdirSync(TMP, { recursive: true });
 
 // ---------------------------------------------------------------- flags
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  if (i >= 0 && i + 1 < argv.length) return argv[i + 1];
-  const eq = argv.find((a) => a.startsWith(`--${name}=`));
-  return eq ? eq.slice(name.length + 3) : dflt;
-};
 const QUICK = flag('quick');
 const ROUNDS = Number(opt('rounds', QUICK ? 1 : 3));
 const DURATION = Number(opt('duration', QUICK ? 2 : 15)); // seconds per cell, summed over rounds
@@ -64,13 +52,8 @@ const CPU_LOAD = '0'; // wrk and the upstream
 const CPU_GW = '1'; // the target under test
 const pinned = (cpu, cmd, args) => (PIN ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args]);
 
-const GW_MAIN = join(ROOT, 'packages/gateway/dist/cli/main.js');
 // The gateway runs with the V8 flags its `gatehouse` command and `npm start` use.
-const { NODE_FLAGS } = existsSync(GW_MAIN) ? await import(join(ROOT, 'packages/gateway/dist/cli/node-flags.js')) : { NODE_FLAGS: [] };
-if (!existsSync(GW_MAIN)) {
-  console.error(`${GW_MAIN} is missing: run "npm run build" first`);
-  process.exit(2);
-}
+const NODE_FLAGS = await gatewayNodeFlags();
 const PORTKEY_MAIN = join(BENCH, 'node_modules/@portkey-ai/gateway/build/start-server.js');
 
 // ---------------------------------------------------------------- processes
@@ -103,15 +86,6 @@ async function stopAll() {
 }
 process.on('SIGINT', async () => { await stopAll(); process.exit(130); });
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function post(url, body, headers) {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });

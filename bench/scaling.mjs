@@ -5,27 +5,17 @@
 // little scaling is expected. Rounds alternate 1 and 2 workers; medians are reported.
 // Usage: node bench/scaling.mjs [--rounds 3] [--duration 10] [--connections 50] [--mode chat|stream]
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(BENCH, '..');
-const TMP = join(BENCH, 'results', 'tmp');
-const argv = process.argv.slice(2);
-const opt = (n, d) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : d; };
+import { BENCH, GW_MAIN, TMP, freePort, gatewayNodeFlags, opt, sleep } from './harness.mjs';
+
 const ROUNDS = Number(opt('rounds', 3));
 const SECONDS = Number(opt('duration', 10));
 const CONNS = Number(opt('connections', 50));
 const MODE = opt('mode', 'chat');
-const GW_MAIN = join(ROOT, 'packages/gateway/dist/cli/main.js');
-mkdirSync(TMP, { recursive: true });
-const { NODE_FLAGS } = await import(join(ROOT, 'packages/gateway/dist/cli/node-flags.js'));
-
-const freePort = () => new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const NODE_FLAGS = await gatewayNodeFlags();
 const children = [];
 const start = (cmd, args, env = {}) => {
   const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
