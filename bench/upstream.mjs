@@ -74,9 +74,9 @@ function handler(req, res) {
 }
 
 export function startUpstream(port = 0, host = '127.0.0.1') {
-  const server = http.createServer({ keepAliveTimeout: 60_000 }, handler);
-  server.keepAliveTimeout = 60_000;
-  server.headersTimeout = 61_000;
+  const server = http.createServer({ keepAliveTimeout: 600_000 }, handler);
+  server.keepAliveTimeout = 600_000; // frozen targets (run.mjs) keep their idle connections
+  server.headersTimeout = 601_000;
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
 
