@@ -14,4 +14,8 @@ test('node flags: the gatehouse shebang and npm start pass the same V8 flags as 
   // A flag the operator set wins; ours are added otherwise.
   assert.deepEqual(withNodeFlags(['--max-semi-space-size=32', '--inspect']), ['--max-semi-space-size=32', '--inspect', ...NODE_FLAGS.slice(1)]);
   assert.deepEqual(withNodeFlags([]), [...NODE_FLAGS]);
+  // The operator's --memory-reducer overrides our --no-memory-reducer.
+  assert.ok(NODE_FLAGS.includes('--no-memory-reducer'));
+  const kept = withNodeFlags(['--memory-reducer']);
+  assert.ok(kept.includes('--memory-reducer') && !kept.includes('--no-memory-reducer'), kept.join(' '));
 });

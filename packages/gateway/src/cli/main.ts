@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=100
+#!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=100 --no-memory-reducer
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { PLUGIN_USAGE } from './plugin/index.js';
