@@ -145,6 +145,26 @@ describe('provider faults through the openai SDK (OpenAI mock upstream)', () => 
     assert.equal(rec.completed, false);
   });
 
+  test('client leaves before the answer: the upstream call is cancelled, logged as client closed (499), not as an upstream failure', async () => {
+    mock.reset();
+    mock.enqueue({ delayMs: 2000 });
+    const controller = new AbortController();
+    const call = client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: user('too slow') }, { signal: controller.signal });
+    await mock.waitForRequests(1);
+    controller.abort();
+    await assert.rejects(call);
+    const rec = mock.requests[0]!;
+    await Promise.race([rec.settled, new Promise((r) => setTimeout(r, 3000))]);
+    assert.equal(rec.aborted, true, 'the mock saw the gateway abort the upstream request');
+    assert.equal(mock.requests.length, 1, 'no retry and no fallback for a client that left');
+    const deadline = Date.now() + 2000;
+    while (!gw.logs.some((l) => l.code === 'GH_ERR_CLIENT_CLOSED') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const line = gw.logs.find((l) => l.code === 'GH_ERR_CLIENT_CLOSED');
+    assert.ok(line, 'a log line names the client closing');
+    assert.equal(line.level, 30, 'info, not a warning');
+    assert.ok(!gw.logs.some((l) => l.request_id === line.request_id && l.level === 40), 'no "request failed" warning for it');
+  });
+
   test('stream that stops without [DONE]: the client gets an error event', async () => {
     mock.reset();
     mock.enqueue({ truncateStream: true });

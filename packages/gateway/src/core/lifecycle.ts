@@ -103,7 +103,10 @@ async function attemptTargets(ex: Exchange, base: LLMRequest, targets: Target[])
           resp = outcome.response;
         } catch (e) {
           ex.upstreamMs += performance.now() - callStart;
-          gwErr = withoutKeys(gw, toError(e));
+          // The call was cancelled because the client left: say so, not "upstream unreachable".
+          gwErr = sink.signal.aborted
+            ? new GatewayError('GH_ERR_CLIENT_CLOSED', 'the client closed the connection before the answer was ready', { provider: target.provider.name, allowFallbacks: false })
+            : withoutKeys(gw, toError(e));
           err = gwErr.toLLMError();
         }
       }
@@ -212,6 +215,7 @@ function overheadMs(ex: Exchange): string {
 
 function errorResponse(ex: Exchange, e: GatewayError, target?: Target): HttpResponseData {
   if (e.status >= 500) ex.gw.log.warn({ request_id: ex.ctx.requestId, code: e.code, status: e.status, err: e.message }, 'request failed');
+  else if (e.code === 'GH_ERR_CLIENT_CLOSED') ex.gw.log.info({ request_id: ex.ctx.requestId, code: e.code, provider: e.provider }, 'client closed the request');
   const headers: Record<string, string> = { ...JSON_HEADERS, 'x-request-id': ex.ctx.requestId };
   if (target) headers['x-gatehouse-provider'] = target.provider.name;
   return { status_code: e.status, headers, body: Buffer.from(JSON.stringify(e.toBody())) };

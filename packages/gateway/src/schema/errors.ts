@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   GH_ERR_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', kind: 'client' },
   GH_ERR_REQUEST_TIMEOUT: { status: 408, type: 'invalid_request_error', kind: 'client' },
   GH_ERR_ROUTE_CHANGED_BY_PLUGIN: { status: 409, type: 'invalid_request_error', kind: 'plugin' },
+  // nginx's "client closed request": never reaches the client, but post-hooks and logs see it.
+  GH_ERR_CLIENT_CLOSED: { status: 499, type: 'invalid_request_error', kind: 'client' },
   GH_ERR_UPSTREAM_UNREACHABLE: { status: 502, type: 'api_error', kind: 'upstream' },
   GH_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, type: 'api_error', kind: 'upstream' },
   GH_ERR_UPSTREAM_STATUS: { status: 502, type: 'api_error', kind: 'upstream' },
