@@ -113,6 +113,26 @@ describe('gateway core through the openai SDK, mock provider', () => {
     assert.equal(ok.status, 200);
   });
 
+  test('content type: JSON under a lenient type is read; multipart, binary or a compressed body gets 415 naming it', async () => {
+    const body = JSON.stringify({ model: 'mock/x', messages: [{ role: 'user', content: 'typed' }] });
+    // curl -d sends x-www-form-urlencoded; some clients send text/plain; charset parameters are fine.
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=utf-8', 'application/vnd.api+json']) {
+      const ok = await postJson(`${gw.baseURL}/chat/completions`, body, { 'content-type': type });
+      assert.equal(ok.status, 200, `${type}: ${ok.text}`);
+    }
+    for (const [headers, re] of [
+      [{ 'content-type': 'multipart/form-data; boundary=x' }, /Content-Type "multipart\/form-data" is not supported/],
+      [{ 'content-type': 'application/octet-stream' }, /application\/octet-stream/],
+      [{ 'content-encoding': 'gzip' }, /Content-Encoding "gzip"/],
+    ] as const) {
+      const res = await postJson(`${gw.baseURL}/chat/completions`, body, headers);
+      assert.equal(res.status, 415, res.text);
+      assert.equal(res.json.error.code, 'GH_ERR_UNSUPPORTED_MEDIA_TYPE');
+      assert.equal(res.json.error.type, 'invalid_request_error');
+      assert.match(res.json.error.message, re);
+    }
+  });
+
   test('unknown route: 404; wrong method: 405', async () => {
     const res = await fetch(`${gw.url}/v2/whatever`);
     assert.equal(res.status, 404);

@@ -127,6 +127,11 @@ async function handle(gw: Gateway, state: GatewayServer, req: IncomingMessage, r
 
 async function inference(gw: Gateway, state: GatewayServer, req: IncomingMessage, res: ServerResponse, path: string, search: string, requestType: RequestType): Promise<void> {
   const receivedAt = performance.now();
+  const unreadable = unreadableBody(req);
+  if (unreadable) {
+    drain(req);
+    return sendError(res, unreadable, { connection: 'close' });
+  }
   let body: Buffer;
   try {
     body = await readBody(req, gw.config.maxBodyBytes, gw.config.bodyTimeoutMs);
@@ -147,6 +152,23 @@ async function inference(gw: Gateway, state: GatewayServer, req: IncomingMessage
     body,
     receivedAt,
   }, sink);
+}
+
+/**
+ * Bodies are read as JSON whatever their declared type when it could be JSON (`curl -d` says
+ * x-www-form-urlencoded, some clients say text/plain); a type that cannot be (multipart, binary,
+ * XML) or a compressed body gets a 415 naming it, instead of a puzzling "invalid JSON".
+ */
+function unreadableBody(req: IncomingMessage): GatewayError | null {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return new GatewayError('GH_ERR_UNSUPPORTED_MEDIA_TYPE', `request bodies with Content-Encoding "${encoding}" are not supported: send the JSON uncompressed`);
+  }
+  const type = req.headers['content-type'];
+  if (type === undefined) return null;
+  const media = type.split(';', 1)[0]!.trim().toLowerCase();
+  if (media === '' || media === 'application/json' || media === 'text/plain' || media === 'application/x-www-form-urlencoded' || (media.startsWith('application/') && media.endsWith('+json'))) return null;
+  return new GatewayError('GH_ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Type "${media}" is not supported: send the request body as application/json`);
 }
 
 function requestIdOf(req: IncomingMessage): string {
