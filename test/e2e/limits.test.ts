@@ -165,6 +165,14 @@ describe('client limits with clear errors', () => {
     const over = await postJson(`${gw.baseURL}/chat/completions`, { model: 'mock/m', messages: msgs(9) });
     assertJsonError(over, 400, 'GH_ERR_INVALID_REQUEST', /9 messages; the limit is 8 \(client\.max_messages\)/);
     assert.equal(over.json.error.param, 'messages');
+    // The same limit holds for the items of an embeddings input or a completions prompt.
+    const items = (n: number) => Array.from({ length: n }, (_, i) => `item ${i}`);
+    assert.equal((await postJson(`${gw.baseURL}/embeddings`, { model: 'mock/e', input: items(8) })).status, 200);
+    const inputs = await postJson(`${gw.baseURL}/embeddings`, { model: 'mock/e', input: items(9) });
+    assertJsonError(inputs, 400, 'GH_ERR_INVALID_REQUEST', /'input' has 9 items; the limit is 8 \(client\.max_messages\)/);
+    assert.equal(inputs.json.error.param, 'input');
+    const prompts = await postJson(`${gw.baseURL}/completions`, { model: 'mock/m', prompt: items(9) });
+    assertJsonError(prompts, 400, 'GH_ERR_INVALID_REQUEST', /'prompt' has 9 items/);
   });
 
   test('after all of that the gateway still answers normally', async () => {

@@ -77,7 +77,7 @@ export const clientSchema = z.looseObject({
   max_header_size_kb: z.number().positive().max(1024).default(16),
   /** Our own: how deep objects and arrays may nest in a request body; deeper gets 400. */
   max_json_depth: z.number().int().min(1).max(10_000).default(64),
-  /** Our own: how many messages a chat request may carry; more gets 400. */
+  /** Our own: how many messages a chat request (or items a prompt/input array) may carry; more gets 400. */
   max_messages: z.number().int().min(1).default(2048),
 });
 

@@ -42,6 +42,7 @@ export function parseInferenceBody(type: RequestType, body: Uint8Array | null, l
   if (typeof model !== 'string' || model.length === 0) throw invalid(`'model' is required: a string like "openai/gpt-4o-mini"`, 'model');
   if (type === 'chat_completion') checkMessages(input, limits.maxMessages);
   else if (!isPromptLike(input)) throw invalid(`'${field}' is required: a string or an array of strings${type === 'embedding' ? ' (or token arrays)' : ''}`, field);
+  else if (Array.isArray(input) && input.length > limits.maxMessages) throw invalid(`'${field}' has ${input.length} items; the limit is ${limits.maxMessages} (client.max_messages)`, field);
   if (params.stream !== undefined && typeof params.stream !== 'boolean') throw invalid(`'stream' must be a boolean`, 'stream');
   if (type === 'embedding' && params.stream === true) throw invalid('embeddings cannot be streamed', 'stream');
   if (fallbacks !== undefined && (!Array.isArray(fallbacks) || fallbacks.some((f) => typeof f !== 'string'))) {
