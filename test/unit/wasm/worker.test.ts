@@ -61,6 +61,20 @@ test('worker: an infinite loop is terminated at timeout_ms, the event loop keeps
   assert.equal(p.isHealthy!(), true);
 });
 
+test('worker: calls queued behind a spinning plugin are refused once they waited timeout_ms, not run one deadline after another', async () => {
+  const p = keep(await loadBytes(wat(hostile('(loop $l (br $l)) (i64.const 0)')), { name: 'queued-spinner', isolation: 'worker', instances: 1, limits: { timeout_ms: 150 } }));
+  const t0 = performance.now();
+  const results = await Promise.allSettled(Array.from({ length: 8 }, () => Promise.resolve(p.httpTransportPreHook!(ctx(), httpReq()))));
+  const took = performance.now() - t0;
+  const reasons = results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'fulfilled'));
+  assert.match(reasons[0]!, /deadline exceeded: no answer within 150 ms/);
+  for (const r of reasons.slice(1)) assert.match(r, /all plugin workers busy: no worker free within \d+ ms \(limits\.timeout_ms\)/);
+  // One deadline, not eight in a row (8 x 150 ms).
+  assert.ok(took < 800, `took ${Math.round(took)} ms`);
+  // Refused calls are not plugin failures: one timeout does not make the plugin unhealthy.
+  assert.equal(p.isHealthy!(), true);
+});
+
 test('worker: a trap is reported and the worker rebuilds its instance', async () => {
   const p = keep(await loadBytes(wat(hostile('unreachable')), { name: 'trapper', isolation: 'worker', instances: 1 }));
   await assert.rejects(Promise.resolve(p.httpTransportPreHook!(ctx(), httpReq())), /wasm plugin "trapper" failed in http_pre_hook: trap: unreachable/);

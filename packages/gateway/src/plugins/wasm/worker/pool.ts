@@ -30,12 +30,24 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, i: number, v: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }).waitAsync;
 
-/** All workers busy and the queue full: the call is refused, not counted as a plugin failure. */
+/**
+ * All workers busy and the queue full, or a queued call waited longer than `timeout_ms` for a
+ * worker: the call is refused (its `on_error` applies), not counted as a plugin failure.
+ */
 export class PoolBusyError extends Error {
-  constructor(readonly queued: number) {
-    super(`all plugin workers busy and ${queued} calls already queued`);
+  constructor(readonly queued: number, waitedMs?: number) {
+    super(waitedMs === undefined
+      ? `all plugin workers busy and ${queued} calls already queued`
+      : `all plugin workers busy: no worker free within ${Math.round(waitedMs)} ms (limits.timeout_ms)`);
     this.name = 'PoolBusyError';
   }
+}
+
+/** A call waiting for a worker. */
+interface Waiter {
+  take: (s: Slot) => void;
+  refuse: (e: Error) => void;
+  since: number;
 }
 
 /**
@@ -136,7 +148,7 @@ class Slot {
 export class WorkerPool implements Runner {
   private slots: Slot[] = [];
   private spare: Slot | null = null;
-  private waiting: Array<(s: Slot) => void> = [];
+  private waiting: Waiter[] = [];
   private closed = false;
   /** Exchanges under way; the idle-pool poll only runs when a call is alone. */
   private inFlight = 0;
@@ -173,7 +185,7 @@ export class WorkerPool implements Runner {
     if (this.waiting.length >= this.slots.length * WORKER_QUEUE_PER_INSTANCE) {
       return Promise.reject(new PoolBusyError(this.waiting.length));
     }
-    return new Promise<Slot>((resolve) => this.waiting.push(resolve)).then((s) => this.run(s, hook, input, parse));
+    return new Promise<Slot>((take, refuse) => this.waiting.push({ take, refuse, since: performance.now() })).then((s) => this.run(s, hook, input, parse));
   }
 
   isHealthy(): boolean {
@@ -239,12 +251,22 @@ export class WorkerPool implements Runner {
       const spare = (this.spare = this.spawn());
       spare.ready.catch((err: Error) => this.log.warn({ plugin: this.opts.name, err: err.message }, 'wasm spare worker failed to start'));
     }
-    const next = this.waiting.shift();
+    // A call that waited past timeout_ms is refused rather than run late: queued behind a plugin
+    // that spins to its deadline on every call, the last of 256 would otherwise wait 256 deadlines.
+    // Checked here, when a worker frees up, so queueing costs no timer; a call thus waits at most
+    // about two deadlines (its own, then the end of the run under way) before it runs or is refused.
+    let next = this.waiting.shift();
+    const now = next ? performance.now() : 0;
+    while (next && now - next.since > this.limits.timeoutMs) {
+      next.refuse(new PoolBusyError(this.waiting.length, now - next.since));
+      next = this.waiting.shift();
+    }
     if (next) {
+      const take = next.take;
       // The slot stays busy until the waiter's run() ends: clearing it here, even for a microtask,
       // let another call take the same slot and two exchanges share one channel.
       s.busy = true;
-      void s.ready.then(() => next(s), () => next(s));
+      void s.ready.then(() => take(s), () => take(s));
     }
   }
 
