@@ -3,6 +3,7 @@
 // `node --cpu-prof`, drives it with wrk at 50 connections (non-streaming, then streaming), stops it
 // with SIGTERM (the profile is written on exit) and prints the top functions by self time.
 // Usage: node bench/profile.mjs [--target gh-none|gh-native|gh-wasm-inline|gh-wasm-worker] [--seconds S] [--top N] [--mode chat,stream]
+//        [--rate R]: a fixed rate (32 connections) instead of the closed loop; shares are then of the busy time
 // Pinned like run.mjs (wrk + upstream on CPU 0, gateway on CPU 1) when taskset exists.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ const TARGET = opt('target', 'gh-none');
 const SECONDS = Number(opt('seconds', 10));
 const MODES = opt('mode', 'chat,stream').split(',');
 const TOP = Number(opt('top', 25));
+const RATE = Number(opt('rate', 0));
 const PIN = spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0 && os.cpus().length >= 2;
 const pinned = (cpu, cmd, args) => (PIN ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args]);
 const plugins = {
@@ -52,10 +54,10 @@ const modes = [['chat', { model: 'openai/gpt-4o-mini', max_tokens: 64, messages:
 for (const [mode, body] of modes.filter(([m]) => MODES.includes(m))) {
   const f = join(TMP, `profile-${mode}.json`);
   writeFileSync(f, JSON.stringify(body));
-  const [wc, wa] = pinned('0', 'wrk', ['-t1', '-c50', `-d${SECONDS}s`, '-s', join(BENCH, 'bench.lua'), url]);
-  const r = spawnSync(wc, wa, { env: { ...process.env, BODY_FILE: f }, encoding: 'utf8' });
+  const [wc, wa] = pinned('0', 'wrk', ['-t1', RATE ? '-c32' : '-c50', `-d${SECONDS}s`, '-s', join(BENCH, 'bench.lua'), url]);
+  const r = spawnSync(wc, wa, { env: { ...process.env, BODY_FILE: f, RATE: String(RATE) }, encoding: 'utf8' });
   const j = JSON.parse((r.stdout.split('\n').find((l) => l.startsWith('BENCHJSON ')) ?? 'BENCHJSON {}').slice(10));
-  console.log(`${TARGET} ${mode}: ${Math.round(j.requests / (j.duration_us / 1e6))} req/s at c=50, ${j.err_status ?? '?'} non-2xx`);
+  console.log(`${TARGET} ${mode}: ${Math.round(j.requests / (j.duration_us / 1e6))} req/s at ${RATE ? `a fixed ${RATE}/s` : 'c=50'}, p50 ${j.p50} µs, ${j.err_status ?? '?'} non-2xx`);
 }
 gw.kill('SIGTERM');
 await new Promise((r) => { gw.once('exit', r); setTimeout(r, 10_000); });
@@ -71,10 +73,11 @@ let total = 0;
 for (let i = 0; i < prof.samples.length; i++) {
   const n = byId.get(prof.samples[i]);
   const d = dt[i + 1] ?? 0;
-  total += d;
   const cf = n.callFrame;
   const where = cf.url ? `${cf.url.replace(`file://${ROOT}/`, '').replace(/^node:/, 'node:')}:${cf.lineNumber + 1}` : '';
   const key = `${cf.functionName || '(anonymous)'}  ${where}`;
+  if (RATE && key.startsWith('(idle)')) continue; // at a fixed rate the process is mostly idle
+  total += d;
   self.set(key, (self.get(key) ?? 0) + d);
 }
 const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, TOP);
