@@ -10,6 +10,7 @@
 //        --rounds N   --warmup S   --no-pin   --soak S (RSS over an S-second run, 0 = off)
 //        --rate R (fixed rate, default 500)   --connections C (default 50)
 //        --no-freeze (leave the targets not being measured running; see FREEZE)
+//        --gw-flags "F" (extra node/V8 flags for the Gatehouse targets, after their own: for A/B runs)
 //        --rate-warmup S (unrecorded seconds at the fixed rate before each fixed-rate cell, default 2)
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -67,7 +68,7 @@ const pinned = (cpu, cmd, args) => (PIN ? ['taskset', ['-c', cpu, cmd, ...args]]
 const FREEZE = !flag('no-freeze');
 
 // The gateway runs with the V8 flags its `gatehouse` command and `npm start` use.
-const NODE_FLAGS = await gatewayNodeFlags();
+const NODE_FLAGS = [...await gatewayNodeFlags(), ...opt('gw-flags', '').split(/\s+/).filter(Boolean)];
 const PORTKEY_MAIN = join(BENCH, 'node_modules/@portkey-ai/gateway/build/start-server.js');
 
 // ---------------------------------------------------------------- processes
