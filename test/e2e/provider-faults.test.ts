@@ -143,6 +143,12 @@ describe('provider faults through the openai SDK (OpenAI mock upstream)', () => 
     await Promise.race([rec.settled, new Promise((r) => setTimeout(r, 3000))]);
     assert.equal(rec.aborted, true, 'the mock saw the gateway abort the upstream request');
     assert.equal(rec.completed, false);
+    const deadline = Date.now() + 2000;
+    while (!gw.logs.some((l) => l.msg === 'client closed the stream') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const line = gw.logs.find((l) => l.msg === 'client closed the stream');
+    assert.ok(line, 'the client leaving mid-stream is logged');
+    assert.equal(line.code, 'GH_ERR_CLIENT_CLOSED');
+    assert.equal(line.level, 30);
   });
 
   test('client leaves before the answer: the upstream call is cancelled, logged as client closed (499), not as an upstream failure', async () => {

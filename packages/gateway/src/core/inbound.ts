@@ -17,8 +17,10 @@ export interface InboundRequest {
 
 /** Where the core writes its answer; the transport implements it over node:http. */
 export interface ResponseSink {
-  /** Aborted when the client goes away before the answer is complete. */
+  /** Aborted when the client goes away before the answer is complete (or the gateway cuts it). */
   readonly signal: CancelSignal;
+  /** The gateway itself ended the stream (shutdown), as opposed to the client leaving. */
+  readonly wasCut?: boolean;
   send(status: number, headers: Record<string, string>, body: Uint8Array | string | null): void;
   startStream(status: number, headers: Record<string, string>): void;
   /** Writes one SSE `data:` event. Returns a promise only when the socket is full (backpressure). */

@@ -186,6 +186,9 @@ async function streamOut(ex: Exchange, target: Target, outcome: Extract<CallOutc
     if (!completed) await it.return?.().catch(() => undefined);
     sink.endStream();
   }
+  if (!completed && sink.signal.aborted && !sink.wasCut) {
+    gw.log.info({ request_id: ctx.requestId, code: 'GH_ERR_CLIENT_CLOSED', provider: target.provider.name }, 'client closed the stream');
+  }
   if (ex.http && pipeline.hasHttpPost) await pipeline.runHttpPost(ctx, ex.http, { status_code: 200, headers, body: null });
 }
 

@@ -42,6 +42,11 @@ export class HttpResponseSink implements ResponseSink {
     return this.#gone;
   }
 
+  #cut = false;
+  get wasCut(): boolean {
+    return this.#cut;
+  }
+
   send(status: number, headers: Record<string, string>, body: Uint8Array | string | null): void {
     const res = this.#res;
     if (res.headersSent || res.destroyed) return;
@@ -96,6 +101,7 @@ export class HttpResponseSink implements ResponseSink {
     this.#streams?.delete(this);
     const res = this.#res;
     if (!res.headersSent || res.destroyed || res.writableEnded) return;
+    this.#cut = true;
     this.#pending += `data: ${event}\n\n`;
     this.#flush();
     res.end();
