@@ -280,7 +280,7 @@ const DESCRIPTIONS = {
   'gh-none': 'Gatehouse, no plugins (openai provider pointed at the mock)',
   'gh-native': 'Gatehouse + 1 native plugin implementing every hook (bench/plugins/every-hook.mjs)',
   'gh-wasm-inline': 'Gatehouse + 1 AssemblyScript WASM plugin with every hook, isolation "inline" (bench/plugins/every-hook.wasm)',
-  'gh-wasm-worker': 'Gatehouse + the same WASM plugin, isolation "worker" (default instances: one per CPU the event loop leaves free, so 1 worker + 1 warm spare when pinned to one CPU)',
+  'gh-wasm-worker': 'Gatehouse + the same WASM plugin, isolation "worker" (default instances: one per CPU the event loop leaves free, so 1 worker when pinned to one CPU; a spare only after a worker dies)',
   'gh-three': 'Gatehouse + 3 native every-hook plugins',
   portkey: 'Portkey @portkey-ai/gateway 1.15.2 (hono 4.9.7, @hono/node-server 1.13.5), --headless, NODE_ENV=production',
 };

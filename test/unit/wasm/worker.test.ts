@@ -37,7 +37,7 @@ test('worker: payloads larger than the shared buffer go through the port', async
   assert.equal(req.headers['x-rust-plugin'], 'rust');
 });
 
-test('worker: an infinite loop is terminated at timeout_ms, the event loop keeps running, the spare serves next', async () => {
+test('worker: an infinite loop is terminated at timeout_ms, the event loop keeps running, a new worker serves next, then a warm spare', async () => {
   const log = recordingLog();
   const p = keep(await loadBytes(wat(hostile('(loop $l (br $l)) (i64.const 0)')), { name: 'spinner', isolation: 'worker', instances: 1, limits: { timeout_ms: 150 } }, log));
   let ticks = 0;
@@ -52,12 +52,19 @@ test('worker: an infinite loop is terminated at timeout_ms, the event loop keeps
   clearInterval(timer);
   assert.ok(took >= 140 && took < 1500, `took ${took} ms`);
   assert.ok(ticks >= 5, `event loop was blocked (${ticks} ticks)`);
-  // The spare is warm: the next call does not wait for a new worker to boot.
+  // No spare before the first death: the next call waits for a new worker to boot.
   const t1 = performance.now();
   const c = ctx();
   assert.equal(await p.preLLMHook!(c, llmReq()), undefined);
   assert.equal(c.values.ok, true);
-  assert.ok(performance.now() - t1 < 500, `spare answered in ${performance.now() - t1} ms`);
+  assert.ok(performance.now() - t1 < 1500, `replacement answered in ${performance.now() - t1} ms`);
+  // From then on a spare is kept warm: after a second death the next call does not wait for a boot.
+  await assert.rejects(Promise.resolve(p.httpTransportPreHook!(ctx(), httpReq())), /deadline exceeded/);
+  const t2 = performance.now();
+  const c2 = ctx();
+  assert.equal(await p.preLLMHook!(c2, llmReq()), undefined);
+  assert.equal(c2.values.ok, true);
+  assert.ok(performance.now() - t2 < 500, `spare answered in ${performance.now() - t2} ms`);
   assert.equal(p.isHealthy!(), true);
 });
 
