@@ -231,18 +231,16 @@ async function cell(t, mode, kind) {
     neighbours_pct: ((neighbourTicks(t) - nb0) / HZ / secs) * 100,
   };
 }
+/** CPU ticks of the target processes (all pinned to the target CPU), leaving out `except`'s. */
+function targetTicks(except = null) {
+  let n = 0;
+  for (const c of children) if (c !== upstream && c !== except) { const x = procTicks(c.pid); if (Number.isFinite(x)) n += x; }
+  return n;
+}
 /** CPU ticks of every target process but `t`'s. */
-function neighbourTicks(t) {
-  let n = 0;
-  for (const c of children) if (c !== upstream && c !== t.proc) { const x = procTicks(c.pid); if (Number.isFinite(x)) n += x; }
-  return n;
-}
-/** CPU ticks of every process we pinned to the target CPU (all targets; idle ones add little). */
-function ourTicksOnGwCpu() {
-  let n = 0;
-  for (const c of children) if (c !== upstream) { const t = procTicks(c.pid); if (Number.isFinite(t)) n += t; }
-  return n;
-}
+const neighbourTicks = (t) => targetTicks(t.proc);
+/** CPU ticks of every process we pinned to the target CPU. */
+const ourTicksOnGwCpu = () => targetTicks();
 const DISTURBED = (r) => r.steal_pct > 5 || r.other_pct > 10;
 
 // ---------------------------------------------------------------- targets
@@ -532,7 +530,6 @@ async function main() {
     }
   }
   const soakResult = await soak(targets);
-  thawAll();
   await stopAll();
 
   const rows = summarize(targets, samples);

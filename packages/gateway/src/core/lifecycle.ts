@@ -186,9 +186,7 @@ async function streamOut(ex: Exchange, target: Target, outcome: Extract<CallOutc
     if (!completed) await it.return?.().catch(() => undefined);
     sink.endStream();
   }
-  if (!completed && sink.signal.aborted && !sink.wasCut) {
-    gw.log.info({ request_id: ctx.requestId, code: 'GH_ERR_CLIENT_CLOSED', provider: target.provider.name }, 'client closed the stream');
-  }
+  if (!completed && sink.signal.aborted && !sink.wasCut) logClientLeft(ex, target.provider.name, 'stream');
   if (ex.http && pipeline.hasHttpPost) await pipeline.runHttpPost(ctx, ex.http, { status_code: 200, headers, body: null });
 }
 
@@ -218,10 +216,15 @@ function overheadMs(ex: Exchange): string {
 
 function errorResponse(ex: Exchange, e: GatewayError, target?: Target): HttpResponseData {
   if (e.status >= 500) ex.gw.log.warn({ request_id: ex.ctx.requestId, code: e.code, status: e.status, err: e.message }, 'request failed');
-  else if (e.code === 'GH_ERR_CLIENT_CLOSED') ex.gw.log.info({ request_id: ex.ctx.requestId, code: e.code, provider: e.provider }, 'client closed the request');
+  else if (e.code === 'GH_ERR_CLIENT_CLOSED') logClientLeft(ex, e.provider, 'request');
   const headers: Record<string, string> = { ...JSON_HEADERS, 'x-request-id': ex.ctx.requestId };
   if (target) headers['x-gatehouse-provider'] = target.provider.name;
   return { status_code: e.status, headers, body: Buffer.from(JSON.stringify(e.toBody())) };
+}
+
+/** A client leaving is routine (a timeout on its side, a user pressing stop): info, not a warning. */
+function logClientLeft(ex: Exchange, provider: string | undefined, what: 'request' | 'stream'): void {
+  ex.gw.log.info({ request_id: ex.ctx.requestId, code: 'GH_ERR_CLIENT_CLOSED', provider }, `client closed the ${what}`);
 }
 
 function idHeaders(ex: Exchange, target: Target): Record<string, string> {

@@ -165,7 +165,7 @@ function unreadableBody(req: IncomingMessage): GatewayError | null {
     return new GatewayError('GH_ERR_UNSUPPORTED_MEDIA_TYPE', `request bodies with Content-Encoding "${encoding}" are not supported: send the JSON uncompressed`);
   }
   const type = req.headers['content-type'];
-  if (type === undefined) return null;
+  if (type === undefined || type === 'application/json') return null; // the common case, without a split
   const media = type.split(';', 1)[0]!.trim().toLowerCase();
   if (media === '' || media === 'application/json' || media === 'text/plain' || media === 'application/x-www-form-urlencoded' || (media.startsWith('application/') && media.endsWith('+json'))) return null;
   return new GatewayError('GH_ERR_UNSUPPORTED_MEDIA_TYPE', `Content-Type "${media}" is not supported: send the request body as application/json`);

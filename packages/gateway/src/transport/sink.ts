@@ -42,6 +42,7 @@ export class HttpResponseSink implements ResponseSink {
     return this.#gone;
   }
 
+  /** Set by cut(): the gateway ended the stream, the client did not leave. */
   #cut = false;
   get wasCut(): boolean {
     return this.#cut;
