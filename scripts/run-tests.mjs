@@ -3,7 +3,8 @@
 // Node 20's `--test` does not expand globs, so the files are collected here.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { startTestServices } from './test-services.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const roots = ['test', 'examples', 'packages/plugin-sdk'];
@@ -28,9 +29,14 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
+// Redis and PostgreSQL for the store/governance tests: started here unless the environment names them.
+const services = await startTestServices();
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  env: { ...process.env, ...services.env, NODE_NO_WARNINGS: '1' },
 });
-process.exit(res.status ?? 1);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+const status = await new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+await services.stop();
+process.exit(status);
