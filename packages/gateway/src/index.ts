@@ -1,5 +1,5 @@
 // The public API of the `gatehouse` package, listed export by export.
-export { startGateway, type RunningGateway, type StartOptions } from './core/start.js';
+export { startGateway, type RunningGateway, type StartOptions } from './start.js';
 export { Gateway } from './core/gateway.js';
 export { buildConfig, loadConfigFile, ConfigError, type GatewayConfig } from './config/load.js';
 export { configJsonSchema } from './config/json-schema.js';

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfigFile } from '../config/load.js';
-import { startGateway } from '../core/start.js';
+import { startGateway } from '../start.js';
 import { createLogger } from '../observability/log.js';
 import { PluginLoadError } from '../plugins/load.js';
 

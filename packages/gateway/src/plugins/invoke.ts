@@ -1,7 +1,6 @@
 import { REQUEST_ID_KEY, type RequestContext } from '../schema/context.js';
 import { GatewayError } from '../schema/errors.js';
-import { PluginRejection, type OnError } from './plugin.js';
-import type { PluginEntry } from './pipeline.js';
+import { PluginRejection, type OnError, type PluginEntry } from './plugin.js';
 
 export type HookName = 'httpTransportPreHook' | 'httpTransportPostHook' | 'httpTransportStreamChunkHook' | 'preLLMHook' | 'postLLMHook';
 

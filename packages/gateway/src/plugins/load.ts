@@ -1,6 +1,5 @@
 import type { ParsedPlugin } from '../config/schema.js';
-import type { PluginEntry } from './pipeline.js';
-import type { Placement, PluginEntryConfig, PluginLoadOptions, PluginLoader } from './plugin.js';
+import type { Placement, PluginEntry, PluginEntryConfig, PluginLoadOptions, PluginLoader } from './plugin.js';
 import { loadNativePlugin, NATIVE_HOOK_TIMEOUT_MS } from './native/load.js';
 
 const PLACEMENT_RANK: Record<Placement, number> = { pre_builtin: 0, builtin: 1, post_builtin: 2 };

@@ -4,18 +4,11 @@ import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
 import type { LLMRequest } from '../schema/request.js';
 import { dropRawBody, type LLMResponse } from '../schema/response.js';
 import type { StreamChunk } from '../schema/stream.js';
-import { PluginRejection, type ChunkObject, type OnError, type Plugin, type PreLLMShortCircuit } from './plugin.js';
+import { PluginRejection, type ChunkObject, type OnError, type Plugin, type PluginEntry, type PreLLMShortCircuit } from './plugin.js';
 import { isRecord, checkHttpRequest, checkHttpResponse, checkHttpPre, checkPreLLM, checkPostLLM, checkRequest, checkResponse, checkChunk } from './output-checks.js';
 import { PluginFailures, SKIPPED, isThenable, type HookName, type HookTimer, invokeHook } from './invoke.js';
 
-/** A loaded plugin with its policy, in pipeline order. */
-export interface PluginEntry {
-  plugin: Plugin;
-  name: string;
-  onError: OnError;
-  /** Per-hook deadline for native plugins (WASM hosts enforce their own). */
-  timeoutMs: number | undefined;
-}
+export type { PluginEntry } from './plugin.js';
 
 interface Slot { entry: PluginEntry; index: number }
 

@@ -65,6 +65,15 @@ export class PluginRejection extends Error {
   }
 }
 
+/** A loaded plugin with its policy, in pipeline order. */
+export interface PluginEntry {
+  plugin: Plugin;
+  name: string;
+  onError: OnError;
+  /** Per-hook deadline for native plugins (WASM hosts enforce their own). */
+  timeoutMs: number | undefined;
+}
+
 /** One `plugins[]` entry of the config, after validation and defaults. */
 export interface PluginEntryConfig {
   name: string;

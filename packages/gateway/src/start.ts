@@ -1,12 +1,12 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { GatewayConfig } from '../config/load.js';
-import { createLogger, type Logger } from '../observability/log.js';
-import { loadPlugins } from '../plugins/load.js';
-import { PluginPipeline } from '../plugins/pipeline.js';
-import { createGatewayServer, cutStreams, type GatewayServer } from '../transport/server.js';
-import { Gateway } from './gateway.js';
+import type { GatewayConfig } from './config/load.js';
+import { createLogger, type Logger } from './observability/log.js';
+import { loadPlugins } from './plugins/load.js';
+import { PluginPipeline } from './plugins/pipeline.js';
+import { createGatewayServer, cutStreams, type GatewayServer } from './transport/server.js';
+import { Gateway } from './core/gateway.js';
 
 export interface StartOptions {
   port?: number;
