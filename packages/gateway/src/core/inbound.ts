@@ -1,10 +1,16 @@
 import type { CancelSignal } from '../schema/cancel.js';
+import type { FrontName } from '../schema/front-errors.js';
 import type { RequestType } from '../schema/request.js';
+import type { RequestCodec } from './front.js';
 
 /** A request as the transport hands it to the core: no node:http types beyond plain data. */
 export interface InboundRequest {
   requestId: string;
   requestType: RequestType;
+  /** The wire format the client speaks: errors (and answers) go back in it. */
+  front: FrontName;
+  /** The route's body reader; absent for the classic OpenAI JSON routes. */
+  codec?: RequestCodec;
   method: string;
   path: string;
   /** Header pairs as received (original case), name then value. */

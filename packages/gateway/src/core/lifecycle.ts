@@ -1,4 +1,5 @@
 import { RequestContext } from '../schema/context.js';
+import { renderError } from '../schema/front-errors.js';
 import { GatewayError, fromLLMError, isGatewayError, type LLMError } from '../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
 import type { ChatCompletion } from '../schema/openai.js';
@@ -6,6 +7,8 @@ import { isStreaming, type LLMRequest } from '../schema/request.js';
 import { chunkEnvelope, rawBodyOf, responseBody, type LLMResponse } from '../schema/response.js';
 import { StreamChunk } from '../schema/stream.js';
 import { PluginRejection } from '../plugins/plugin.js';
+import { adapterOffers } from '../providers/dispatch.js';
+import { unsupportedType, type ClassicType } from '../providers/provider.js';
 import { describe, type Gateway } from './gateway.js';
 import type { InboundRequest, ResponseSink } from './inbound.js';
 import { parseInferenceBody } from './parse-request.js';
@@ -13,7 +16,6 @@ import { callWithRetries, type CallOutcome } from './retry.js';
 import type { Target } from './route.js';
 import { completionToChunks } from './stream-convert.js';
 
-const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
 /** Per-request state threaded through the steps below. */
 interface Exchange {
@@ -51,7 +53,9 @@ export async function runInference(gw: Gateway, inbound: InboundRequest, sink: R
       if (pre.error) return await finish(ex, errorResponse(ex, toError(pre.error)), pre.ran);
       body = ex.http.body;
     }
-    const request = parseInferenceBody(inbound.requestType, body, gw.config);
+    const request = inbound.codec
+      ? inbound.codec.parse(body, gw.config, inbound.query)
+      : parseInferenceBody(inbound.requestType as ClassicType, body, gw.config);
     const targets = [gw.router.resolve(request.model), ...request.fallbacks.map((f) => gw.router.resolve(f, 'fallbacks'))];
     await attemptTargets(ex, request, targets);
   } catch (err) {
@@ -60,7 +64,8 @@ export async function runInference(gw: Gateway, inbound: InboundRequest, sink: R
       // Last resort, from nothing a plugin touched: the client is never left waiting.
       try {
         const e = new GatewayError('GH_ERR_INTERNAL', 'internal error: the answer could not be sent');
-        sink.send(e.status, { ...JSON_HEADERS, 'x-request-id': inbound.requestId }, Buffer.from(JSON.stringify(e.toBody())));
+        const r = renderError(inbound.front, e, inbound.requestId);
+        sink.send(r.status_code, r.headers, r.body);
       } catch { /* the connection is gone */ }
     });
   }
@@ -91,8 +96,8 @@ async function attemptTargets(ex: Exchange, base: LLMRequest, targets: Target[])
       }
     }
     if (!shortCircuited) {
-      if (!target.provider.adapter.supports(req.request_type)) {
-        gwErr = new GatewayError('GH_ERR_UNSUPPORTED_OPERATION', `provider "${target.provider.name}" does not support ${req.request_type}`, { provider: target.provider.name });
+      if (!adapterOffers(target.provider.adapter, req.request_type)) {
+        gwErr = unsupportedType(target.provider.name, req.request_type);
         err = gwErr.toLLMError();
       } else {
         const callStart = performance.now();
@@ -217,9 +222,9 @@ function overheadMs(ex: Exchange): string {
 function errorResponse(ex: Exchange, e: GatewayError, target?: Target): HttpResponseData {
   if (e.status >= 500) ex.gw.log.warn({ request_id: ex.ctx.requestId, code: e.code, status: e.status, err: e.message }, 'request failed');
   else if (e.code === 'GH_ERR_CLIENT_CLOSED') logClientLeft(ex, e.provider, 'request');
-  const headers: Record<string, string> = { ...JSON_HEADERS, 'x-request-id': ex.ctx.requestId };
-  if (target) headers['x-gatehouse-provider'] = target.provider.name;
-  return { status_code: e.status, headers, body: Buffer.from(JSON.stringify(e.toBody())) };
+  const r = renderError(ex.inbound.front, e, ex.ctx.requestId);
+  if (target) r.headers['x-gatehouse-provider'] = target.provider.name;
+  return r;
 }
 
 /** A client leaving is routine (a timeout on its side, a user pressing stop): info, not a warning. */

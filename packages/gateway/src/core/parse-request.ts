@@ -1,9 +1,10 @@
 import { GatewayError } from '../schema/errors.js';
 import { deeperThan } from '../schema/json-depth.js';
 import type { ChatMessage } from '../schema/openai.js';
-import type { LLMRequest, RequestType } from '../schema/request.js';
+import type { LLMRequest } from '../schema/request.js';
+import type { ClassicType } from '../providers/provider.js';
 
-const INPUT_FIELD: Record<RequestType, 'messages' | 'prompt' | 'input'> = {
+const INPUT_FIELD: Record<ClassicType, 'messages' | 'prompt' | 'input'> = {
   chat_completion: 'messages',
   text_completion: 'prompt',
   embedding: 'input',
@@ -22,7 +23,7 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({ maxJsonDepth: 6
  * input field, stream, fallbacks) and the shape limits; every other field is the provider's to
  * judge and passes through in `params`. `provider` and `model` are filled in by routing.
  */
-export function parseInferenceBody(type: RequestType, body: Uint8Array | null, limits: ParseLimits = DEFAULT_PARSE_LIMITS): LLMRequest {
+export function parseInferenceBody(type: ClassicType, body: Uint8Array | null, limits: ParseLimits = DEFAULT_PARSE_LIMITS): LLMRequest {
   if (!body || body.byteLength === 0) throw invalid('request body is empty; expected a JSON object', null);
   let json: unknown;
   try {

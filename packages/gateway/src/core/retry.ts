@@ -3,6 +3,7 @@ import { GatewayError } from '../schema/errors.js';
 import type { LLMRequest } from '../schema/request.js';
 import type { StreamChunk } from '../schema/stream.js';
 import type { ProviderResult } from '../providers/provider.js';
+import { callAdapter } from '../providers/dispatch.js';
 import type { UpstreamClient } from '../providers/upstream-client.js';
 import { toGatewayError } from '../providers/upstream-client.js';
 import { pickKey } from './keys.js';
@@ -34,7 +35,7 @@ export async function callWithRetries(target: Target, req: LLMRequest, http: Ups
       throw lastError ?? new GatewayError('GH_ERR_NO_KEY_AVAILABLE', `${provider.name}: no key serves model "${target.model}"`, { provider: provider.name });
     }
     try {
-      const result = await provider.adapter.send(req, { key, network: net, meta: provider.meta, signal, http });
+      const result = await callAdapter(provider.adapter, provider.name, req, { key, network: net, meta: provider.meta, signal, http });
       if (result.kind === 'response') return result;
       const it = result.stream[Symbol.asyncIterator]();
       const first = await it.next();

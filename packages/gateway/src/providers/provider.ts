@@ -1,4 +1,5 @@
 import type { CancelSignal } from '../schema/cancel.js';
+import { GatewayError } from '../schema/errors.js';
 import type { LLMRequest, RequestType } from '../schema/request.js';
 import type { LLMResponse } from '../schema/response.js';
 import type { StreamChunk } from '../schema/stream.js';
@@ -38,12 +39,23 @@ export type ProviderResult =
   | { kind: 'response'; response: LLMResponse }
   | { kind: 'stream'; stream: AsyncIterable<StreamChunk> };
 
+/** An adapter method that serves one request type. */
+export type TypeHandler = (req: LLMRequest, call: ProviderCall) => Promise<ProviderResult>;
+
 /**
  * One adapter per provider: translates the internal schema (OpenAI shapes) to the provider's wire
  * format and back. `send` resolves once the upstream accepted the request (for a stream: the
  * status line and headers arrived); it rejects with a GatewayError (retryable or not) otherwise.
  * A stream's iterator yields OpenAI `chat.completion.chunk` / `text_completion` events and throws a
  * GatewayError if the upstream fails mid-way or ends without its end marker.
+ *
+ * `send` serves the classic types (chat, text completion, embedding; `supports` says which).
+ * Every other request type has an optional method of its own: an adapter offers a type by having
+ * the method, and a provider without it answers 400 naming the provider and the type
+ * (`callAdapter` below). Each method gets the internal request of its type (schema/request.ts
+ * documents `input` per type) and resolves with the response under the type's envelope key
+ * (`RESPONSE_KEY`), or a stream of the type's events (the OpenAI event shapes:
+ * `response.*`, `speech.audio.*`, `transcript.text.*`, `image_generation.*`).
  */
 export interface ProviderAdapter {
   /** The adapter kind (`openai`, `anthropic`, `gemini`, `mock`...). */
@@ -53,4 +65,44 @@ export interface ProviderAdapter {
   readonly requiresKey: boolean;
   supports(type: RequestType): boolean;
   send(req: LLMRequest, call: ProviderCall): Promise<ProviderResult>;
+  /** POST /v1/responses natively. Without it, a chat-capable adapter gets it translated through chat. */
+  responses?: TypeHandler;
+  /** Text to speech: `speech_response` `{audio, content_type}`, or `speech.audio.*` events. */
+  speech?: TypeHandler;
+  /** Speech to text: `transcription_response` `{text}`, or `transcript.text.*` events. */
+  transcription?: TypeHandler;
+  /** `image_generation_response` `{created, data}`, or `image_generation.*` events. */
+  imageGeneration?: TypeHandler;
+  /** `rerank_response` `{model, results: [{index, relevance_score}]}`. */
+  rerank?: TypeHandler;
+  /** `count_tokens_response` `{input_tokens, model}`. */
+  countTokens?: TypeHandler;
+}
+
+/** The adapter method of each request type that `send` does not serve. */
+export const TYPE_METHOD = {
+  responses: 'responses',
+  speech: 'speech',
+  transcription: 'transcription',
+  image_generation: 'imageGeneration',
+  rerank: 'rerank',
+  count_tokens: 'countTokens',
+} as const satisfies Partial<Record<RequestType, keyof ProviderAdapter>>;
+
+/** The request types `send` serves (and `supports` answers for). */
+export type ClassicType = 'chat_completion' | 'text_completion' | 'embedding';
+
+export function isClassicType(type: RequestType): type is ClassicType {
+  return type === 'chat_completion' || type === 'text_completion' || type === 'embedding';
+}
+
+/** The adapter's own handler for a non-classic type, bound, or undefined when it has none. */
+export function typeHandler(adapter: ProviderAdapter, type: Exclude<RequestType, ClassicType>): TypeHandler | undefined {
+  const fn = adapter[TYPE_METHOD[type]];
+  return typeof fn === 'function' ? fn.bind(adapter) : undefined;
+}
+
+/** The 400 for a provider that does not offer a request type; fallbacks may still serve it. */
+export function unsupportedType(provider: string, type: RequestType, detail = ''): GatewayError {
+  return new GatewayError('GH_ERR_UNSUPPORTED_OPERATION', `provider "${provider}" does not support ${type} requests${detail}`, { provider, allowFallbacks: true });
 }

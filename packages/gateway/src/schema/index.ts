@@ -6,3 +6,7 @@ export * from './stream.js';
 export * from './errors.js';
 export * from './context.js';
 export * from './cancel.js';
+export * from './responses.js';
+export * from './media.js';
+export * from './bytes.js';
+export * from './front-errors.js';

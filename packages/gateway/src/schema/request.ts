@@ -1,18 +1,68 @@
 import type { ChatMessage } from './openai.js';
+import type { JsonBytes } from './bytes.js';
+import type { ResponsesInputItem } from './responses.js';
 
-/** Which API the client called; the plugin contract's `request_type`. */
-export type RequestType = 'chat_completion' | 'text_completion' | 'embedding';
+/**
+ * Which API the client called; the plugin contract's `request_type`. The first three are the
+ * classic OpenAI routes; the others each have a route of their own (and a native or translated
+ * implementation per provider, see providers/provider.ts).
+ */
+export type RequestType =
+  | 'chat_completion'
+  | 'text_completion'
+  | 'embedding'
+  | 'responses'
+  | 'speech'
+  | 'transcription'
+  | 'image_generation'
+  | 'rerank'
+  | 'count_tokens';
+
+export const REQUEST_TYPES: readonly RequestType[] = [
+  'chat_completion', 'text_completion', 'embedding', 'responses', 'speech', 'transcription', 'image_generation', 'rerank', 'count_tokens',
+];
+
+/** An uploaded audio file (transcription): bytes, never base64 unless a WASM hook reads them. */
+export interface FileInput {
+  file: JsonBytes;
+  filename: string;
+  content_type: string;
+}
+
+/** What to rank (rerank): the query and the documents, as strings or `{text}` objects. */
+export interface RerankInput {
+  query: string;
+  documents: Array<string | { text: string; [k: string]: unknown }>;
+}
+
+/**
+ * `input` per request type:
+ * - chat_completion, count_tokens: chat messages (OpenAI shape)
+ * - text_completion: the prompt; embedding: the input (strings or token arrays)
+ * - responses: a string or Responses API input items, as the client sent them
+ * - speech: the text to speak; image_generation: the prompt
+ * - transcription: the uploaded file; rerank: the query and documents
+ */
+export type LLMInput =
+  | ChatMessage[]
+  | string
+  | string[]
+  | number[]
+  | number[][]
+  | ResponsesInputItem[]
+  | FileInput
+  | RerankInput;
 
 /**
  * The one internal request, flat as the plugin contract's `pre_hook` input:
- * `input` is the messages (chat), the prompt (text completion) or the input (embedding);
- * `params` holds every other body field (temperature, tools, stream, response_format...) untouched.
+ * `input` is what the request type is about (above); `params` holds every other body field
+ * (temperature, tools, stream, voice, size...) untouched.
  */
 export interface LLMRequest {
   request_type: RequestType;
   provider: string;
   model: string;
-  input: ChatMessage[] | string | string[] | number[] | number[][];
+  input: LLMInput;
   params: Record<string, unknown>;
   /** Further targets as `provider/model`, tried in order when this one fails. */
   fallbacks: string[];

@@ -1,4 +1,7 @@
+import type { CountTokensResponse, ImageGenerationResponse, RerankResponse, SpeechResponse, TranscriptionResponse } from './media.js';
 import type { ChatCompletion, ChatCompletionChunk, EmbeddingResponse, TextCompletion } from './openai.js';
+import type { RequestType } from './request.js';
+import type { ResponsesResponse, ResponsesStreamEvent } from './responses.js';
 
 /**
  * The response envelope of the plugin contract: exactly one key is set. While streaming,
@@ -8,8 +11,31 @@ export interface LLMResponse {
   chat_response?: ChatCompletion | ChatCompletionChunk;
   text_completion_response?: TextCompletion;
   embedding_response?: EmbeddingResponse;
+  /** A Responses API `response`, or while streaming one of its typed events. */
+  responses_response?: ResponsesResponse | ResponsesStreamEvent;
+  /** Whole audio, or while streaming one `speech.audio.delta` / `speech.audio.done` event. */
+  speech_response?: SpeechResponse | Record<string, unknown>;
+  /** The transcript, or while streaming one `transcript.text.delta` / `transcript.text.done` event. */
+  transcription_response?: TranscriptionResponse | Record<string, unknown>;
+  /** The images, or while streaming one `image_generation.partial_image` / `.completed` event. */
+  image_generation_response?: ImageGenerationResponse | Record<string, unknown>;
+  rerank_response?: RerankResponse;
+  count_tokens_response?: CountTokensResponse;
   [k: string]: unknown;
 }
+
+/** The envelope key each request type's response travels under. */
+export const RESPONSE_KEY: Readonly<Record<RequestType, keyof LLMResponse & string>> = Object.freeze({
+  chat_completion: 'chat_response',
+  text_completion: 'text_completion_response',
+  embedding: 'embedding_response',
+  responses: 'responses_response',
+  speech: 'speech_response',
+  transcription: 'transcription_response',
+  image_generation: 'image_generation_response',
+  rerank: 'rerank_response',
+  count_tokens: 'count_tokens_response',
+});
 
 /** The JSON body to send to the client for an envelope (the one key that is set). */
 export function responseBody(resp: LLMResponse): unknown {

@@ -145,6 +145,7 @@ async function inference(gw: Gateway, state: GatewayServer, req: IncomingMessage
   await runInference(gw, {
     requestId: requestIdOf(req),
     requestType,
+    front: 'openai',
     method: req.method as string,
     path,
     rawHeaders: req.rawHeaders,

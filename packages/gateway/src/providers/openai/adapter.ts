@@ -1,5 +1,6 @@
 import { GatewayError } from '../../schema/errors.js';
 import type { LLMRequest, RequestType } from '../../schema/request.js';
+import type { ClassicType } from '../provider.js';
 import { attachRawBody, type LLMResponse } from '../../schema/response.js';
 import { StreamChunk } from '../../schema/stream.js';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.js';
@@ -9,19 +10,19 @@ import { openAIErrorDialect, upstreamStatusError } from '../translate/upstream-e
 import { sseEvents } from '../translate/sse-parse.js';
 import { joinApiUrl, type CompatibleProvider } from './family.js';
 
-const ENDPOINT: Record<RequestType, string> = {
+const ENDPOINT: Record<ClassicType, string> = {
   chat_completion: '/chat/completions',
   text_completion: '/completions',
   embedding: '/embeddings',
 };
 
-const INPUT_FIELD: Record<RequestType, string> = {
+const INPUT_FIELD: Record<ClassicType, string> = {
   chat_completion: 'messages',
   text_completion: 'prompt',
   embedding: 'input',
 };
 
-const RESPONSE_KEY: Record<RequestType, keyof LLMResponse> = {
+const RESPONSE_KEY: Record<ClassicType, keyof LLMResponse> = {
   chat_completion: 'chat_response',
   text_completion: 'text_completion_response',
   embedding: 'embedding_response',
@@ -29,7 +30,7 @@ const RESPONSE_KEY: Record<RequestType, keyof LLMResponse> = {
 
 /** The body an OpenAI-style server expects: the internal request is already nearly that. */
 export function openAIBody(req: LLMRequest, model: string): string {
-  return JSON.stringify({ model, [INPUT_FIELD[req.request_type]]: req.input, ...req.params });
+  return JSON.stringify({ model, [INPUT_FIELD[req.request_type as ClassicType]]: req.input, ...req.params });
 }
 
 /** Adapter for OpenAI and every server that speaks its API (groq, mistral, ollama, vllm...). */
@@ -51,7 +52,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   protected url(req: LLMRequest, call: ProviderCall): string {
-    return joinApiUrl(call.network.baseUrl, this.#apiPrefix, ENDPOINT[req.request_type]);
+    return joinApiUrl(call.network.baseUrl, this.#apiPrefix, ENDPOINT[req.request_type as ClassicType]);
   }
 
   protected headers(call: ProviderCall): Record<string, string> {
@@ -81,7 +82,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     if (body && typeof body === 'object' && body.error && !body.choices && !body.data) {
       throw new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${this.kind}: ${openAIErrorDialect(body).message ?? 'upstream error'}`, { provider: this.kind, retryable: true });
     }
-    return { kind: 'response', response: attachRawBody({ [RESPONSE_KEY[req.request_type]]: body } as LLMResponse, text) };
+    return { kind: 'response', response: attachRawBody({ [RESPONSE_KEY[req.request_type as ClassicType]]: body } as LLMResponse, text) };
   }
 }
 

@@ -1,9 +1,10 @@
 import { GatewayError } from '../../schema/errors.js';
 import type { LLMRequest, RequestType } from '../../schema/request.js';
+import type { ClassicType } from '../provider.js';
 import type { ProviderCall } from '../provider.js';
 import { OpenAIAdapter } from './adapter.js';
 
-const ENDPOINT: Record<RequestType, string> = {
+const ENDPOINT: Record<ClassicType, string> = {
   chat_completion: '/chat/completions',
   text_completion: '/completions',
   embedding: '/embeddings',
@@ -23,7 +24,7 @@ export class AzureAdapter extends OpenAIAdapter {
     if (!endpoint) throw new GatewayError('GH_ERR_INTERNAL', 'azure: no endpoint configured (meta_config.endpoint)', { provider: 'azure' });
     const version = String(call.meta.api_version ?? '2024-10-21');
     const deployment = encodeURIComponent(this.deployment(req.model, call));
-    return `${endpoint}/openai/deployments/${deployment}${ENDPOINT[req.request_type]}?api-version=${encodeURIComponent(version)}`;
+    return `${endpoint}/openai/deployments/${deployment}${ENDPOINT[req.request_type as ClassicType]}?api-version=${encodeURIComponent(version)}`;
   }
 
   protected override headers(call: ProviderCall): Record<string, string> {
