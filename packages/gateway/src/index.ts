@@ -1,6 +1,7 @@
 // The public API of the `gatehouse` package, listed export by export.
 export { startGateway, type RunningGateway, type StartOptions } from './start.js';
 export { Gateway } from './core/gateway.js';
+export { AdminError, AdminRouter, HANDLED, Reply, notFound, badRequest, type AdminLayer, type AdminRequest } from './admin/index.js';
 export { buildConfig, loadConfigFile, ConfigError, type GatewayConfig } from './config/load.js';
 export { configJsonSchema } from './config/json-schema.js';
 export { createLogger } from './observability/log.js';

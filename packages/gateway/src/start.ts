@@ -5,6 +5,7 @@ import type { GatewayConfig } from './config/load.js';
 import { createLogger, type Logger } from './observability/log.js';
 import { loadPlugins } from './plugins/load.js';
 import { PluginPipeline } from './plugins/pipeline.js';
+import { createAdmin, type AdminLayer } from './admin/index.js';
 import { createGatewayServer, cutStreams, type GatewayServer } from './transport/server.js';
 import { Gateway } from './core/gateway.js';
 
@@ -19,6 +20,8 @@ export interface StartOptions {
 export interface RunningGateway {
   gateway: Gateway;
   server: GatewayServer;
+  /** The management API: other layers register their /api routes on `admin.router`. */
+  admin: AdminLayer;
   url: string;
   port: number;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), runs plugin cleanup. */
@@ -34,7 +37,14 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     log: log.child({ component: 'plugins' }),
   });
   const gateway = new Gateway(config, new PluginPipeline(entries), log);
-  const server = createGatewayServer(gateway);
+  const admin = createAdmin({
+    token: config.adminToken,
+    log: log.child({ component: 'admin' }),
+    // Uploaded .wasm plugins come through here: allow more than an inference body.
+    maxBodyBytes: Math.max(config.maxBodyBytes, 64 * 1024 * 1024),
+    bodyTimeoutMs: config.bodyTimeoutMs,
+  });
+  const server = createGatewayServer(gateway, { mounts: [admin.mount] });
   const host = opts.host ?? config.server.host;
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
@@ -48,6 +58,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   return {
     gateway,
     server,
+    admin,
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close(graceMs = config.shutdownGraceMs) {

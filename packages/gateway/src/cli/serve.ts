@@ -52,7 +52,7 @@ export async function serve(args: ServeArgs): Promise<number> {
     console.error(`gatehouse: cannot start: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  const banner = bannerOf(running.url, running.gateway);
+  const banner = bannerOf(running.url, running.gateway, running.admin.auth.hasToken);
   if (cluster.isWorker && process.send) process.send({ type: 'gatehouse:listening', url: running.url, banner });
   else console.log(banner);
 
@@ -74,13 +74,14 @@ export async function serve(args: ServeArgs): Promise<number> {
   return -1;
 }
 
-function bannerOf(url: string, gw: import('../core/gateway.js').Gateway): string {
+function bannerOf(url: string, gw: import('../core/gateway.js').Gateway, adminToken: boolean): string {
   const lines = [`Gatehouse listening on ${url}`, '  providers:'];
   for (const p of gw.config.providers.values()) {
     const models = p.models.length ? p.models.join(', ') : '';
     lines.push(`    ${p.name} (${p.adapter.kind}, ${p.keys.length} key${p.keys.length === 1 ? '' : 's'}) models: ${models}${p.anyModel ? (models ? ', ' : '') + 'any' : ''}`);
   }
   lines.push(`  plugins: ${gw.pipeline.entries.length ? gw.pipeline.entries.map((e) => `${e.name} [${e.onError}]`).join(', ') : '(none)'}`);
+  lines.push(`  admin API: ${url}/api (${adminToken ? 'bearer admin.token' : 'no admin.token: loopback clients only'})`);
   lines.push(`  try: curl ${url}/v1/models`);
   return lines.join('\n');
 }

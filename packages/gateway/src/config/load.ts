@@ -28,6 +28,8 @@ export interface GatewayConfig {
   providers: ReadonlyMap<string, ProviderSettings>;
   plugins: ParsedConfig['plugins'];
   server: { host: string; port: number };
+  /** admin.token with its env reference resolved; undefined when none is configured. */
+  adminToken: string | undefined;
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -60,6 +62,9 @@ export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: strin
     throw new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: ${(err as Error).message}`);
   }
   const providers = buildProviders(cfg.providers, (msg) => new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: ${msg}`));
+  const adminToken = cfg.admin?.token;
+  // Checked after env references are resolved: the length that matters is the token's own.
+  if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: admin.token: must be at least 16 characters`);
   const names = new Set<string>();
   cfg.plugins.forEach((p, i) => {
     if (p.enabled && names.has(p.name)) throw new ConfigError(`invalid config: plugins[${i}].name: "${p.name}" is used by two enabled plugins`);
@@ -78,5 +83,6 @@ export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: strin
     providers,
     plugins: cfg.plugins,
     server: { host: cfg.server?.host ?? '127.0.0.1', port: cfg.server?.port ?? 8080 },
+    adminToken,
   });
 }

@@ -86,6 +86,11 @@ export const configSchema = z.looseObject({
   client: clientSchema.default(() => clientSchema.parse({})),
   providers: z.record(z.string(), providerSchema).default({}),
   plugins: z.array(pluginSchema).nullish().transform((p) => p ?? []),
+  /** Our own: the management API at /api and the UI at /ui. */
+  admin: z.looseObject({
+    /** Bearer token for /api/* and the UI; without one the API answers loopback clients only. */
+    token: z.string().min(1).describe('the admin bearer token, as "env.NAME" to read it from the environment').optional(),
+  }).optional(),
   /** Our own: where the server listens unless the command line says otherwise. */
   server: z.looseObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).optional(),
 });

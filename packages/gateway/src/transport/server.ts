@@ -28,8 +28,22 @@ const INFERENCE_ROUTES: Record<string, RequestType> = {
 
 const GET_ROUTES = new Set(['/health', '/v1/models', '/models']);
 
+/**
+ * Something served beside the inference routes under a path prefix (the admin API at /api, the UI
+ * at /ui). Checked only after the inference route lookup missed, so the hot path pays nothing.
+ */
+export interface Mount {
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void>;
+}
+
+export interface GatewayServerOptions {
+  mounts?: Mount[];
+}
+
 export interface GatewayServer {
   server: Server;
+  mounts: Mount[];
   /** Set while shutting down: new requests get 503. */
   draining: boolean;
   /** Streams being written; shutdown cuts the ones still open after its grace period. */
@@ -44,8 +58,8 @@ export function cutStreams(state: GatewayServer): number {
   return open.length;
 }
 
-export function createGatewayServer(gw: Gateway): GatewayServer {
-  const state: GatewayServer = { server: undefined as unknown as Server, draining: false, streams: new Set() };
+export function createGatewayServer(gw: Gateway, opts: GatewayServerOptions = {}): GatewayServer {
+  const state: GatewayServer = { server: undefined as unknown as Server, mounts: opts.mounts ?? [], draining: false, streams: new Set() };
   const { headersTimeoutMs, maxHeaderBytes } = gw.config;
   state.server = createServer({
     keepAliveTimeout: 65_000,
@@ -106,6 +120,10 @@ async function handle(gw: Gateway, state: GatewayServer, req: IncomingMessage, r
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   const requestType = INFERENCE_ROUTES[path];
+  if (requestType === undefined && state.mounts.length > 0) {
+    const mount = mountOf(state.mounts, path);
+    if (mount) return mount.handle(req, res, path, q === -1 ? '' : url.slice(q + 1));
+  }
   if (requestType === undefined && !GET_ROUTES.has(path)) {
     drain(req);
     return sendError(res, new GatewayError('GH_ERR_NOT_FOUND', `no route for ${req.method} ${path}`));
@@ -123,6 +141,13 @@ async function handle(gw: Gateway, state: GatewayServer, req: IncomingMessage, r
     return sendError(res, new GatewayError('GH_ERR_SHUTTING_DOWN', 'the gateway is shutting down'), { connection: 'close' });
   }
   await gw.track(inference(gw, state, req, res, path, q === -1 ? '' : url.slice(q + 1), requestType));
+}
+
+function mountOf(mounts: Mount[], path: string): Mount | undefined {
+  for (const m of mounts) {
+    if (path.startsWith(m.prefix) && (path.length === m.prefix.length || path.charCodeAt(m.prefix.length) === 47 /* / */)) return m;
+  }
+  return undefined;
 }
 
 async function inference(gw: Gateway, state: GatewayServer, req: IncomingMessage, res: ServerResponse, path: string, search: string, requestType: RequestType): Promise<void> {
