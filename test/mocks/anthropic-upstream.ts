@@ -12,6 +12,8 @@
  *                       count → stop_reason `max_tokens`. With `stream: true`: message_start, ping,
  *                       content_block_start/delta/stop (text_delta, input_json_delta), message_delta,
  *                       message_stop (the end marker).
+ *   POST /v1/messages/count_tokens   the same checks but no max_tokens (and `stream` refused); answers
+ *                       `{"input_tokens": N}`, N = words of the system prompt and every text block, plus 10 per tool.
  * Keys: `x-api-key`; with `keys` set, others get 401 `authentication_error`.
  * Faults (status N answers `{"type":"error","error":{"type","message"}}`, 529 = overloaded_error),
  * recording and socket counting: see mock-server.ts.
@@ -42,10 +44,11 @@ export async function startAnthropicUpstream(opts: MockOptions = {}): Promise<Mo
     errorBody,
     errorEvent: (message, type) => sse({ type: 'error', error: { type: type ?? 'overloaded_error', message: message ?? 'Overloaded' } }, 'error'),
     route(rec) {
-      if (rec.method !== 'POST' || rec.path !== '/v1/messages') return fail(404, `Not found: ${rec.method} ${rec.path}`);
+      const count = rec.path === '/v1/messages/count_tokens';
+      if (rec.method !== 'POST' || (rec.path !== '/v1/messages' && !count)) return fail(404, `Not found: ${rec.method} ${rec.path}`);
       if (!rec.headers['anthropic-version']) return fail(400, 'anthropic-version: header is required');
       if (rec.body === undefined) return fail(400, 'There was an issue with the format of your JSON request');
-      return messages(rec);
+      return count ? countTokens(rec) : messages(rec);
     },
   };
   return startMockServer(dialect, opts);
@@ -67,9 +70,10 @@ function textOf(content: unknown): string {
 }
 
 /** The checks Anthropic makes that an OpenAI-to-Anthropic translation most easily gets wrong. */
-function validate(b: Record<string, any>): string | undefined {
+function validate(b: Record<string, any>, count = false): string | undefined {
   if (typeof b.model !== 'string') return 'model: Field required';
-  if (typeof b.max_tokens !== 'number') return 'max_tokens: Field required';
+  if (!count && typeof b.max_tokens !== 'number') return 'max_tokens: Field required';
+  if (count && (b.max_tokens !== undefined || b.stream !== undefined)) return `${b.stream !== undefined ? 'stream' : 'max_tokens'}: Extra inputs are not permitted`;
   if (!Array.isArray(b.messages) || b.messages.length === 0) return 'messages: at least one message is required';
   if (b.temperature !== undefined && (b.temperature < 0 || b.temperature > 1)) return 'temperature: range: 0..1';
   if (b.system !== undefined && typeof b.system !== 'string' && !Array.isArray(b.system)) return 'system: Input should be a valid string or list';
@@ -139,4 +143,13 @@ function messages(rec: RecordedRequest): Reply {
   events.push(sse({ type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }, 'message_delta'));
   events.push(sse({ type: 'message_stop' }, 'message_stop'));
   return { kind: 'sse', events, endMarkers: 1 };
+}
+
+function countTokens(rec: RecordedRequest): Reply {
+  const b = rec.body as Record<string, any>;
+  const invalid = validate(b, true);
+  if (invalid) return fail(400, invalid);
+  const system = typeof b.system === 'string' ? b.system : textOf(b.system);
+  const n = (b.messages as Msg[]).reduce((acc, m) => acc + words(textOf(blocksOf(m))), 0) + words(system) + 10 * (Array.isArray(b.tools) ? b.tools.length : 0);
+  return { kind: 'json', body: { input_tokens: n } };
 }

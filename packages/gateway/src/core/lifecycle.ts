@@ -1,15 +1,16 @@
 import { RequestContext } from '../schema/context.js';
-import { renderError } from '../schema/front-errors.js';
+import { renderError, streamErrorEvent } from '../schema/front-errors.js';
 import { GatewayError, fromLLMError, isGatewayError, type LLMError } from '../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
 import type { ChatCompletion } from '../schema/openai.js';
-import { isStreaming, type LLMRequest } from '../schema/request.js';
-import { chunkEnvelope, rawBodyOf, responseBody, type LLMResponse } from '../schema/response.js';
+import { dropClientBody, isStreaming, type LLMRequest } from '../schema/request.js';
+import { RESPONSE_KEY, chunkEnvelope, rawBodyOf, responseBody, type LLMResponse } from '../schema/response.js';
 import { StreamChunk } from '../schema/stream.js';
 import { PluginRejection } from '../plugins/plugin.js';
 import { adapterOffers } from '../providers/dispatch.js';
 import { unsupportedType, type ClassicType } from '../providers/provider.js';
 import { describe, type Gateway } from './gateway.js';
+import type { SseFrame } from './front.js';
 import type { InboundRequest, ResponseSink } from './inbound.js';
 import { parseInferenceBody } from './parse-request.js';
 import { callWithRetries, type CallOutcome } from './retry.js';
@@ -53,9 +54,14 @@ export async function runInference(gw: Gateway, inbound: InboundRequest, sink: R
       if (pre.error) return await finish(ex, errorResponse(ex, toError(pre.error)), pre.ran);
       body = ex.http.body;
     }
-    const request = inbound.codec
-      ? inbound.codec.parse(body, gw.config, inbound.query)
-      : parseInferenceBody(inbound.requestType as ClassicType, body, gw.config);
+    let request: LLMRequest;
+    if (inbound.codec) {
+      request = inbound.codec.parse(body, gw.config, inbound.query);
+      // A hook that could change the request or read the answer's events rules out pass-through.
+      if (gw.pipeline.hasPreLLM || gw.pipeline.hasPostLLM || gw.pipeline.hasStreamChunk) dropClientBody(request);
+    } else {
+      request = parseInferenceBody(inbound.requestType as ClassicType, body, gw.config);
+    }
     const targets = [gw.router.resolve(request.model), ...request.fallbacks.map((f) => gw.router.resolve(f, 'fallbacks'))];
     await attemptTargets(ex, request, targets);
   } catch (err) {
@@ -97,14 +103,15 @@ async function attemptTargets(ex: Exchange, base: LLMRequest, targets: Target[])
     }
     if (!shortCircuited) {
       if (!adapterOffers(target.provider.adapter, req.request_type)) {
-        gwErr = unsupportedType(target.provider.name, req.request_type);
+        gwErr = unsupportedType(target.provider.name, req.request_type, ex.inbound.front === 'openai' ? '' : `, so the ${ex.inbound.front} front cannot be translated to it`);
         err = gwErr.toLLMError();
       } else {
         const callStart = performance.now();
         try {
           const outcome = await callWithRetries(target, req, gw.http, sink.signal);
           ex.upstreamMs += performance.now() - callStart;
-          if (outcome.kind === 'stream') return await streamOut(ex, target, outcome, ran);
+          if (outcome.kind === 'stream') return await streamOut(ex, target, req, outcome, ran);
+          if (outcome.kind === 'passthrough') return await sendPassthrough(ex, target, outcome);
           resp = outcome.response;
         } catch (e) {
           ex.upstreamMs += performance.now() - callStart;
@@ -132,47 +139,57 @@ async function attemptTargets(ex: Exchange, base: LLMRequest, targets: Target[])
 }
 
 async function sendLLMResponse(ex: Exchange, target: Target, req: LLMRequest, resp: LLMResponse): Promise<void> {
-  const body = responseBody(resp);
+  const codec = ex.inbound.codec;
   if (isStreaming(req)) {
     // The client asked for a stream, but a plugin answered with a whole response: stream it.
-    const chunks = (body as { object?: string })?.object === 'chat.completion'
-      ? completionToChunks(body as ChatCompletion, (req.params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true)
-      : [StreamChunk.fromValue(body as Record<string, unknown>)];
+    let chunks: StreamChunk[];
+    if (codec) chunks = codec.eventsOf(resp, req);
+    else {
+      const body = responseBody(resp);
+      chunks = (body as { object?: string })?.object === 'chat.completion'
+        ? completionToChunks(body as ChatCompletion, (req.params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true)
+        : [StreamChunk.fromValue(body as Record<string, unknown>)];
+    }
     const rest = chunks.slice(1)[Symbol.iterator]();
     const it: AsyncIterator<StreamChunk> = { next: async () => rest.next() };
-    return streamOut(ex, target, { kind: 'stream', first: chunks[0], rest: it }, ex.gw.pipeline.entries.length, false);
+    return streamOut(ex, target, req, { kind: 'stream', first: chunks[0], rest: it }, ex.gw.pipeline.entries.length, false);
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': ex.ctx.requestId, 'x-gatehouse-provider': target.provider.name };
+  if (codec) {
+    const out = codec.render(resp, req);
+    headers['content-type'] = out.contentType;
+    return finish(ex, { status_code: 200, headers, body: typeof out.body === 'string' ? Buffer.from(out.body) : out.body });
   }
   // Still attached only if no hook could have changed the parsed body: the provider's own text goes out as it came.
   const raw = rawBodyOf(resp);
-  await finish(ex, {
-    status_code: 200,
-    headers: { 'content-type': 'application/json', 'x-request-id': ex.ctx.requestId, 'x-gatehouse-provider': target.provider.name },
-    body: Buffer.from(raw ?? JSON.stringify(body)),
-  });
+  await finish(ex, { status_code: 200, headers, body: Buffer.from(raw ?? JSON.stringify(responseBody(resp))) });
 }
 
 /**
- * Writes a stream as it arrives. Per event: LLM post-hooks (with the chunk under `chat_response`),
- * then chunk hooks, then the write, which waits when the client's socket is full. A failure after
- * the first byte cannot change the status any more: it becomes an error event, then the end.
+ * Writes a stream as it arrives. Per event: LLM post-hooks (with the chunk under the request
+ * type's key), then chunk hooks, then the write (through the front's encoder when the route has
+ * one), which waits when the client's socket is full. A failure after the first byte cannot
+ * change the status any more: it becomes an error event in the front's shape, then the end.
  */
-async function streamOut(ex: Exchange, target: Target, outcome: Extract<CallOutcome, { kind: 'stream' }>, ran: number, runPost = true): Promise<void> {
+async function streamOut(ex: Exchange, target: Target, req: LLMRequest, outcome: Extract<CallOutcome, { kind: 'stream' }>, ran: number, runPost = true): Promise<void> {
   const { gw, ctx, sink } = ex;
   const pipeline = gw.pipeline;
   const headers: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...idHeaders(ex, target) };
   // For a stream, the overhead reported is the gateway's time before the first event.
   headers['x-gatehouse-overhead-ms'] = overheadMs(ex);
   sink.startStream(200, headers);
+  const encoder = ex.inbound.codec?.encoder(req);
+  const key = RESPONSE_KEY[req.request_type];
   let chunk = outcome.first;
   const it = outcome.rest;
   let completed = false;
   try {
     while (chunk) {
       let out: StreamChunk | null = chunk;
-      if (runPost && pipeline.hasPostLLM) out = await postHookChunk(ex, chunk, ran);
+      if (runPost && pipeline.hasPostLLM) out = await postHookChunk(ex, chunk, ran, key);
       if (out && ex.http && pipeline.hasStreamChunk) out = await pipeline.runStreamChunk(ctx, ex.http, out);
       if (out) {
-        const w = sink.writeEvent(out.json);
+        const w = encoder ? writeFrames(sink, encoder.event(out)) : sink.writeEvent(out.json);
         if (w) await w;
       }
       if (sink.signal.aborted) break;
@@ -180,12 +197,16 @@ async function streamOut(ex: Exchange, target: Target, outcome: Extract<CallOutc
       chunk = next.done ? undefined : next.value;
     }
     completed = !sink.signal.aborted;
-    if (completed) sink.writeEvent('[DONE]');
+    if (completed) {
+      if (encoder) await writeFrames(sink, encoder.end());
+      else sink.writeEvent('[DONE]');
+    }
   } catch (err) {
     const e = withoutKeys(gw, toError(err));
     if (!sink.signal.aborted) {
       gw.log.warn({ request_id: ctx.requestId, provider: target.provider.name, code: e.code, err: e.message }, 'stream ended with an error');
-      sink.writeEvent(JSON.stringify(e.toBody()));
+      const frame = streamErrorEvent(ex.inbound.front, e, ctx.requestId);
+      sink.writeEvent(frame.data, frame.event);
     }
   } finally {
     if (!completed) await it.return?.().catch(() => undefined);
@@ -195,8 +216,56 @@ async function streamOut(ex: Exchange, target: Target, outcome: Extract<CallOutc
   if (ex.http && pipeline.hasHttpPost) await pipeline.runHttpPost(ctx, ex.http, { status_code: 200, headers, body: null });
 }
 
-async function postHookChunk(ex: Exchange, chunk: StreamChunk, ran: number): Promise<StreamChunk | null> {
-  const env = chunkEnvelope(chunk);
+/**
+ * A vendor front's answer from a provider of the same format, as it came: a whole body (transport
+ * post-hooks still see it), or stream bytes written as they arrive.
+ */
+async function sendPassthrough(ex: Exchange, target: Target, out: Extract<CallOutcome, { kind: 'passthrough' }>): Promise<void> {
+  const { gw, ctx, sink } = ex;
+  const headers: Record<string, string> = { 'content-type': out.contentType, ...idHeaders(ex, target) };
+  if (!out.stream) {
+    const parts: Uint8Array[] = [];
+    for await (const b of out.body) parts.push(b);
+    return finish(ex, { status_code: 200, headers, body: Buffer.concat(parts) });
+  }
+  headers['cache-control'] = 'no-cache';
+  headers['x-gatehouse-overhead-ms'] = overheadMs(ex);
+  sink.startStream(200, headers);
+  const it = out.body[Symbol.asyncIterator]();
+  let completed = false;
+  try {
+    for (;;) {
+      const next = await it.next();
+      if (next.done) break;
+      const w = sink.writeRaw(next.value);
+      if (w) await w;
+      if (sink.signal.aborted) break;
+    }
+    completed = !sink.signal.aborted;
+  } catch (err) {
+    const e = withoutKeys(gw, toError(err));
+    if (!sink.signal.aborted) {
+      gw.log.warn({ request_id: ctx.requestId, provider: target.provider.name, code: e.code, err: e.message }, 'stream ended with an error');
+      const frame = streamErrorEvent(ex.inbound.front, e, ctx.requestId);
+      sink.writeEvent(frame.data, frame.event);
+    }
+  } finally {
+    if (!completed) await it.return?.().catch(() => undefined);
+    sink.endStream();
+  }
+  if (ex.http && gw.pipeline.hasHttpPost) await gw.pipeline.runHttpPost(ctx, ex.http, { status_code: 200, headers, body: null });
+}
+
+/** Writes encoder output; resolves when the socket has room again. */
+async function writeFrames(sink: ResponseSink, frames: SseFrame[]): Promise<void> {
+  for (const f of frames) {
+    const w = sink.writeEvent(f.data, f.event);
+    if (w) await w;
+  }
+}
+
+async function postHookChunk(ex: Exchange, chunk: StreamChunk, ran: number, key: string): Promise<StreamChunk | null> {
+  const env = key === 'chat_response' ? chunkEnvelope(chunk) : { [key]: chunk.value };
   const out = await ex.gw.pipeline.runPostLLM(ex.ctx, env, null, ran);
   if (out.error) throw fromLLMError(out.error);
   if (!out.response) return null;

@@ -11,7 +11,7 @@ import type { Target } from './route.js';
 
 /** A provider answer ready to send: a whole response, or a stream whose first event already arrived. */
 export type CallOutcome =
-  | Extract<ProviderResult, { kind: 'response' }>
+  | Extract<ProviderResult, { kind: 'response' | 'passthrough' }>
   | { kind: 'stream'; first: StreamChunk | undefined; rest: AsyncIterator<StreamChunk> };
 
 /**
@@ -36,7 +36,7 @@ export async function callWithRetries(target: Target, req: LLMRequest, http: Ups
     }
     try {
       const result = await callAdapter(provider.adapter, provider.name, req, { key, network: net, meta: provider.meta, signal, http });
-      if (result.kind === 'response') return result;
+      if (result.kind !== 'stream') return result;
       const it = result.stream[Symbol.asyncIterator]();
       const first = await it.next();
       return { kind: 'stream', first: first.done ? undefined : first.value, rest: it };

@@ -1,4 +1,4 @@
-import type { LLMRequest, RequestType } from '../schema/request.js';
+import { clientBodyOf, type LLMRequest, type RequestType } from '../schema/request.js';
 import { isClassicType, typeHandler, unsupportedType, type ProviderAdapter, type ProviderCall, type ProviderResult } from './provider.js';
 
 /**
@@ -11,11 +11,14 @@ export function adapterOffers(adapter: ProviderAdapter, type: RequestType): bool
 }
 
 /**
- * One upstream call of any request type. The classic types go straight to `send` (chat's path
- * gains one comparison); the others to the adapter's method for the type, or a 400 naming the
+ * One upstream call of any request type. A vendor front's body goes untouched to a provider that
+ * speaks the vendor's format (pass-through). The classic types go straight to `send` (chat's
+ * path gains a property read and a comparison); the others to the adapter's method for the type, or a 400 naming the
  * provider and the type when it has none.
  */
 export function callAdapter(adapter: ProviderAdapter, provider: string, req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
+  const raw = clientBodyOf(req);
+  if (raw !== undefined && adapter.forward && adapter.nativeFront === raw.format) return adapter.forward(raw, req, call);
   const type = req.request_type;
   if (isClassicType(type)) return adapter.send(req, call);
   const own = typeHandler(adapter, type);

@@ -1,6 +1,7 @@
 import type { CancelSignal } from '../schema/cancel.js';
 import { GatewayError } from '../schema/errors.js';
-import type { LLMRequest, RequestType } from '../schema/request.js';
+import type { FrontName } from '../schema/front-errors.js';
+import type { ClientBody, LLMRequest, RequestType } from '../schema/request.js';
 import type { LLMResponse } from '../schema/response.js';
 import type { StreamChunk } from '../schema/stream.js';
 import type { UpstreamClient } from './upstream-client.js';
@@ -37,7 +38,9 @@ export interface ProviderCall {
 
 export type ProviderResult =
   | { kind: 'response'; response: LLMResponse }
-  | { kind: 'stream'; stream: AsyncIterable<StreamChunk> };
+  | { kind: 'stream'; stream: AsyncIterable<StreamChunk> }
+  /** The upstream's answer as it came (pass-through of a vendor front's body, see ClientBody). */
+  | { kind: 'passthrough'; contentType: string; body: AsyncIterable<Uint8Array>; stream: boolean };
 
 /** An adapter method that serves one request type. */
 export type TypeHandler = (req: LLMRequest, call: ProviderCall) => Promise<ProviderResult>;
@@ -77,6 +80,10 @@ export interface ProviderAdapter {
   rerank?: TypeHandler;
   /** `count_tokens_response` `{input_tokens, model}`. */
   countTokens?: TypeHandler;
+  /** The vendor front whose wire format this provider speaks natively (`anthropic`, `genai`). */
+  readonly nativeFront?: FrontName;
+  /** Sends a vendor front's body untouched (only the model, if routing changed it) and returns the answer as it comes. */
+  forward?(raw: ClientBody, req: LLMRequest, call: ProviderCall): Promise<ProviderResult>;
 }
 
 /** The adapter method of each request type that `send` does not serve. */

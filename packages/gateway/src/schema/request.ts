@@ -1,5 +1,6 @@
 import type { ChatMessage } from './openai.js';
 import type { JsonBytes } from './bytes.js';
+import type { FrontName } from './front-errors.js';
 import type { ResponsesInputItem } from './responses.js';
 
 /**
@@ -74,4 +75,39 @@ export function isStreaming(req: LLMRequest): boolean {
 
 export function chatMessages(req: LLMRequest): ChatMessage[] {
   return Array.isArray(req.input) ? (req.input as ChatMessage[]) : [];
+}
+
+/**
+ * The client's own body, kept beside the internal request by a vendor front (Anthropic, GenAI).
+ * When the provider speaks that same format and no LLM hook is loaded (none could change the
+ * body), the bytes go upstream as they came and the answer comes back untouched, so vendor
+ * features the internal schema does not model (extended thinking, betas, cache control) survive.
+ * A symbol key: JSON.stringify and Object.keys never see it; object spread copies it along.
+ */
+export interface ClientBody {
+  format: FrontName;
+  /** The vendor API path below its version prefix (`/messages`, `/messages/count_tokens`, `/models/{m}:generateContent`...). */
+  path: string;
+  body: Uint8Array;
+  json: Record<string, unknown>;
+  /** The model as the body names it; the body is rewritten only when routing changed it. */
+  model: string;
+  /** Vendor headers to forward (`anthropic-version`, `anthropic-beta`); never credentials. */
+  headers: Record<string, string>;
+  stream: boolean;
+}
+
+const kClientBody = Symbol('gatehouse.client-body');
+
+export function attachClientBody(req: LLMRequest, raw: ClientBody): LLMRequest {
+  (req as { [kClientBody]?: ClientBody })[kClientBody] = raw;
+  return req;
+}
+
+export function clientBodyOf(req: LLMRequest): ClientBody | undefined {
+  return (req as { [kClientBody]?: ClientBody })[kClientBody];
+}
+
+export function dropClientBody(req: LLMRequest): void {
+  if ((req as { [kClientBody]?: ClientBody })[kClientBody] !== undefined) (req as { [kClientBody]?: ClientBody })[kClientBody] = undefined;
 }

@@ -4,7 +4,10 @@ import type { Duplex } from 'node:stream';
 import type { Gateway } from '../core/gateway.js';
 import { runInference } from '../core/lifecycle.js';
 import { GatewayError, isGatewayError } from '../schema/errors.js';
+import type { FrontCodec } from '../core/front.js';
+import { errorBody, type FrontName } from '../schema/front-errors.js';
 import type { RequestType } from '../schema/request.js';
+import { frontOfPath, matchFrontRoute } from './fronts/routes.js';
 import { readBody } from './body.js';
 import { HttpResponseSink } from './sink.js';
 
@@ -124,10 +127,7 @@ async function handle(gw: Gateway, state: GatewayServer, req: IncomingMessage, r
     const mount = mountOf(state.mounts, path);
     if (mount) return mount.handle(req, res, path, q === -1 ? '' : url.slice(q + 1));
   }
-  if (requestType === undefined && !GET_ROUTES.has(path)) {
-    drain(req);
-    return sendError(res, new GatewayError('GH_ERR_NOT_FOUND', `no route for ${req.method} ${path}`));
-  }
+  if (requestType === undefined && !GET_ROUTES.has(path)) return handleFront(gw, state, req, res, path, q === -1 ? '' : url.slice(q + 1));
   if (requestType === undefined) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new GatewayError('GH_ERR_METHOD_NOT_ALLOWED', `${path} accepts GET only`), { allow: 'GET' });
     return path === '/health' ? sendJson(res, 200, health(gw, state)) : sendJson(res, 200, { object: 'list', data: gw.models() });
@@ -150,12 +150,41 @@ function mountOf(mounts: Mount[], path: string): Mount | undefined {
   return undefined;
 }
 
-async function inference(gw: Gateway, state: GatewayServer, req: IncomingMessage, res: ServerResponse, path: string, search: string, requestType: RequestType): Promise<void> {
+/** Vendor fronts and the OpenAI request types with a codec; anything else is a 404 in the path's front shape. */
+async function handleFront(gw: Gateway, state: GatewayServer, req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void> {
+  const match = matchFrontRoute(path);
+  const front = match?.route.front ?? frontOfPath(path);
+  if (!match) {
+    drain(req);
+    return sendError(res, new GatewayError('GH_ERR_NOT_FOUND', `no route for ${req.method} ${path}`), {}, front);
+  }
+  if (req.method !== 'POST') {
+    drain(req);
+    return sendError(res, new GatewayError('GH_ERR_METHOD_NOT_ALLOWED', `${path} accepts POST only`), { allow: 'POST' }, front);
+  }
+  if (state.draining) {
+    drain(req);
+    return sendError(res, new GatewayError('GH_ERR_SHUTTING_DOWN', 'the gateway is shutting down'), { connection: 'close' }, front);
+  }
+  let codec: FrontCodec;
+  try {
+    codec = match.route.codec(req, match.params);
+  } catch (err) {
+    drain(req);
+    return sendError(res, isGatewayError(err) ? err : new GatewayError('GH_ERR_INTERNAL', 'internal error'), {}, front);
+  }
+  await gw.track(inference(gw, state, req, res, path, search, match.route.requestType, front, codec));
+}
+
+async function inference(
+  gw: Gateway, state: GatewayServer, req: IncomingMessage, res: ServerResponse, path: string, search: string, requestType: RequestType,
+  front: FrontName = 'openai', codec?: FrontCodec,
+): Promise<void> {
   const receivedAt = performance.now();
   const unreadable = unreadableBody(req);
   if (unreadable) {
     drain(req);
-    return sendError(res, unreadable, { connection: 'close' });
+    return sendError(res, unreadable, { connection: 'close' }, front);
   }
   let body: Buffer;
   try {
@@ -163,14 +192,15 @@ async function inference(gw: Gateway, state: GatewayServer, req: IncomingMessage
   } catch (err) {
     const e = isGatewayError(err) ? err : new GatewayError('GH_ERR_INTERNAL', 'could not read the request');
     // The rest of the body is not wanted: answer, then close the connection.
-    sendError(res, e, { connection: 'close' });
+    sendError(res, e, { connection: 'close' }, front);
     return;
   }
   const sink = new HttpResponseSink(res, state.streams);
   await runInference(gw, {
     requestId: requestIdOf(req),
     requestType,
-    front: 'openai',
+    front,
+    codec,
     method: req.method as string,
     path,
     rawHeaders: req.rawHeaders,
@@ -237,6 +267,6 @@ function sendJson(res: ServerResponse, status: number, obj: unknown, extra: Reco
   res.end(body);
 }
 
-function sendError(res: ServerResponse, e: GatewayError, extra: Record<string, string> = {}): void {
-  sendJson(res, e.status, e.toBody(), extra);
+function sendError(res: ServerResponse, e: GatewayError, extra: Record<string, string> = {}, front: FrontName = 'openai'): void {
+  sendJson(res, e.status, front === 'openai' ? e.toBody() : errorBody(front, e), extra);
 }

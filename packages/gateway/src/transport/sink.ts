@@ -66,15 +66,28 @@ export class HttpResponseSink implements ResponseSink {
     this.#streams?.add(this);
   }
 
-  writeEvent(data: string): void | Promise<void> {
+  writeEvent(data: string, event?: string): void | Promise<void> {
     const res = this.#res;
     if (res.destroyed || res.writableEnded) return;
-    this.#pending += `data: ${data}\n\n`;
+    this.#pending += event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
     if (this.#pending.length >= FLUSH_AT) this.#flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
       process.nextTick(this.#flush);
     }
+    return this.#drained();
+  }
+
+  writeRaw(data: Uint8Array): void | Promise<void> {
+    const res = this.#res;
+    if (res.destroyed || res.writableEnded) return;
+    this.#flush();
+    res.write(data);
+    return this.#drained();
+  }
+
+  #drained(): void | Promise<void> {
+    const res = this.#res;
     if (!res.writableNeedDrain) return;
     return new Promise((resolve) => {
       const done = (): void => {

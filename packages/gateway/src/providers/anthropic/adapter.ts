@@ -1,5 +1,6 @@
 import { GatewayError } from '../../schema/errors.js';
-import type { LLMRequest, RequestType } from '../../schema/request.js';
+import type { ClientBody, LLMRequest, RequestType } from '../../schema/request.js';
+import type { UpstreamResponse } from '../upstream-client.js';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.js';
 import { versionedUrl } from '../translate/base-url.js';
 import { includeUsage } from '../translate/params.js';
@@ -20,6 +21,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   readonly kind = 'anthropic';
   readonly defaultBaseUrl = 'https://api.anthropic.com';
   readonly requiresKey = true;
+  readonly nativeFront = 'anthropic' as const;
 
   supports(type: RequestType): boolean {
     return type === 'chat_completion' || type === 'text_completion';
@@ -33,24 +35,49 @@ export class AnthropicAdapter implements ProviderAdapter {
     return this.#chat(req, call);
   }
 
-  async #chat(req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
-    const stream = req.params.stream === true;
+  /** POST /v1/messages/count_tokens with the chat translated as for /v1/messages. */
+  async countTokens(req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
+    const { max_tokens: _m, stream: _s, ...body } = anthropicBody({ ...req, params: { ...req.params, stream: false } });
+    const res = await this.#post('/messages/count_tokens', JSON.stringify(body), {}, call, false);
+    const out = await readJson<{ input_tokens?: unknown }>(res, this.kind);
+    if (typeof out?.input_tokens !== 'number') {
+      throw new GatewayError('GH_ERR_UPSTREAM_BAD_RESPONSE', `${this.kind}: count_tokens answered without input_tokens`, { provider: this.kind, retryable: true });
+    }
+    return { kind: 'response', response: { count_tokens_response: { input_tokens: out.input_tokens, model: req.model } } };
+  }
+
+  /** The Anthropic front's own body, untouched unless routing changed the model. */
+  async forward(raw: ClientBody, req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
+    const body = raw.model === req.model ? raw.body : JSON.stringify({ ...raw.json, model: req.model });
+    const res = await this.#post(raw.path, body, raw.headers, call, raw.stream);
+    const type = res.headers['content-type'];
+    return { kind: 'passthrough', contentType: typeof type === 'string' ? type : raw.stream ? 'text/event-stream' : 'application/json', body: res.body, stream: raw.stream };
+  }
+
+  async #post(path: string, body: string | Uint8Array, vendorHeaders: Record<string, string>, call: ProviderCall, stream: boolean): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'anthropic-version': ANTHROPIC_VERSION,
+      ...vendorHeaders,
       ...call.network.extraHeaders,
     };
     if (call.key.value) headers['x-api-key'] = call.key.value;
     const res = await call.http.request({
-      url: versionedUrl(call.network.baseUrl || this.defaultBaseUrl, '/v1', '/messages'),
+      url: versionedUrl(call.network.baseUrl || this.defaultBaseUrl, '/v1', path),
       headers,
-      body: JSON.stringify(anthropicBody(req)),
+      body,
       signal: call.signal,
       headersTimeoutMs: call.network.requestTimeoutMs,
       bodyTimeoutMs: stream ? call.network.streamIdleTimeoutMs : call.network.requestTimeoutMs,
       provider: this.kind,
     });
     if (res.status < 200 || res.status > 299) throw await upstreamStatusError(res, this.kind, anthropicErrorDialect);
+    return res;
+  }
+
+  async #chat(req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
+    const stream = req.params.stream === true;
+    const res = await this.#post('/messages', JSON.stringify(anthropicBody(req)), {}, call, stream);
     if (stream) return { kind: 'stream', stream: anthropicStream(res, this.kind, req.model, includeUsage(req.params)) };
     const body = await readJson<Record<string, unknown>>(res, this.kind);
     if (!body || typeof body !== 'object' || body.type === 'error' || !Array.isArray(body.content)) {

@@ -22,6 +22,12 @@ export class MockAdapter implements ProviderAdapter {
     return true;
   }
 
+  /** One token per word of every message, as a stable estimate. */
+  async countTokens(req: LLMRequest): Promise<ProviderResult> {
+    const n = chatMessages(req).reduce((acc, m) => acc + words(textOf(m)), 0);
+    return { kind: 'response', response: { count_tokens_response: { input_tokens: n, model: req.model } } };
+  }
+
   async send(req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
     const id = `mock-${Date.now().toString(36)}-${(this.#seq++).toString(36)}`;
     const created = Math.floor(Date.now() / 1000);

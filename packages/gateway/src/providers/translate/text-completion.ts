@@ -54,7 +54,7 @@ export async function* textStreamFromChat(chunks: AsyncIterable<StreamChunk>): A
 /** Serves a text completion through a provider's chat call: converts the request, then the answer or the stream. */
 export async function completeViaChat(req: LLMRequest, provider: string, chat: (r: LLMRequest) => Promise<ProviderResult>): Promise<ProviderResult> {
   const result = await chat(chatRequestFromText(req, provider));
-  return result.kind === 'stream'
-    ? { kind: 'stream', stream: textStreamFromChat(result.stream) }
-    : { kind: 'response', response: { text_completion_response: textCompletionFromChat(result.response.chat_response) } };
+  if (result.kind === 'stream') return { kind: 'stream', stream: textStreamFromChat(result.stream) };
+  if (result.kind === 'passthrough') return result;
+  return { kind: 'response', response: { text_completion_response: textCompletionFromChat(result.response.chat_response) } };
 }
