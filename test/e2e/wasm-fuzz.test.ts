@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -263,7 +264,10 @@ function checkAnswer(gw: TestGateway, c: Case, entry: (typeof ENTRIES)[number], 
 async function runBatch(cases: Case[]): Promise<void> {
   const tables: Buffer[][] = ENTRIES.map(() => []);
   cases.forEach((c, i) => tables[i % ENTRIES.length]!.push(record(i + 1, c)));
-  const plugins = ENTRIES.map((e, k) => ({ ...e, path: WASM, config: { table: Buffer.concat(tables[k]!).toString('hex') } }));
+  const plugins: Array<Record<string, unknown>> = ENTRIES.map((e, k) => ({ ...e, path: WASM, config: { table: Buffer.concat(tables[k]!).toString('hex') } }));
+  // Last in the pipeline: a native plugin that records the prototype of what the WASM plugins left.
+  plugins.push({ name: 'proto-probe', path: PROBE, order: 1 });
+  probes.length = 0;
   const gw = await startTestGateway(mockConfig({ plugins }));
   for (const c of cases) {
     const k = `${c.kind.replace(/\d+/g, 'N')} -> ${c.expect}`;
@@ -284,7 +288,17 @@ async function runBatch(cases: Case[]): Promise<void> {
     await gw.close();
   }
   assert.deepEqual(escapes, [], 'an exception escaped to the process');
+  // Whatever the outputs were, every map a plugin saw kept its (null) prototype and no reserved key was inherited.
+  assert.ok(probes.length > 0, 'the probe plugin ran');
+  for (const r of probes) {
+    assert.equal(r.valuesProto, 'null', `context prototype at ${String(r.hook)}`);
+    assert.deepEqual(r.inheritedReserved, [], `inherited reserved keys at ${String(r.hook)}`);
+    assert.equal(r.forgedVisible, false);
+    if (r.headersProto !== undefined) assert.deepEqual([r.headersProto, r.queryProto, r.pathParamsProto], ['null', 'null', 'null'], `header/query prototypes at ${String(r.hook)}`);
+  }
 }
+const PROBE = fileURLToPath(new URL('../fixtures/plugins/proto-probe.mjs', import.meta.url));
+const probes: Array<Record<string, unknown>> = ((globalThis as unknown as { __ghProbe?: Array<Record<string, unknown>> }).__ghProbe ??= []);
 
 function gcFn(): () => void {
   setFlagsFromString('--expose-gc');
@@ -344,7 +358,8 @@ describe('WASM boundary fuzz (through the gateway)', () => {
       // Refused by the plugin that produced it (shapes.ts caps output depth), not by whoever
       // would serialise the context next.
       mk('100k-deep array in the context', 'pre', enc(deep), 'fail', false),
-      mk('__proto__ in the context', 'pre', enc('{"context":{"__proto__":{"polluted":1},"constructor":{"prototype":{"p":1}}}}'), 'ok', false),
+      mk('__proto__ in the context', 'pre', enc('{"context":{"__proto__":{"polluted":1,"gatehouse.forged":"x"},"constructor":{"prototype":{"p":1}}}}'), 'ok', false),
+      mk('__proto__ in the context (transport)', 'http_pre', enc('{"context":{"__proto__":{"gatehouse.forged":"x","request_id":"forged"}}}'), 'ok', false),
       mk('request_id overwritten in the context', 'http_pre', enc('{"context":{"request_id":"forged","gatehouse.x":1}}'), 'ok', false),
       mk('invalid UTF-8 in a string', 'post', Uint8Array.from([...enc('{"hook_error":"'), 0xff, 0xfe, ...enc('"}')]), 'fail', false),
       mk('UTF-8 BOM before the object', 'http_post', Uint8Array.from([0xef, 0xbb, 0xbf, ...enc('{}')]), 'any', false),

@@ -29,6 +29,9 @@ export class Gateway {
     if (log.isLevelEnabled('debug') && pipeline.entries.length > 0) {
       pipeline.onTiming = (plugin, hook, ms) => log.debug({ plugin, hook, ms: Number(ms.toFixed(3)) }, 'plugin hook timing');
     }
+    pipeline.onFramingDropped = (plugin, headers) => {
+      log.warn({ plugin, headers }, 'plugin set headers the gateway owns (message framing); dropped, logged once per plugin');
+    };
     pipeline.failures.onFailure((e) => {
       log.warn({ plugin: e.plugin, hook: e.hook, request_id: e.requestId, policy: e.policy, err: describe(e.error) }, 'plugin failure');
     });

@@ -1,5 +1,6 @@
 import { RequestContext } from '../schema/context.js';
 import { renderError, streamErrorEvent } from '../schema/front-errors.js';
+import { emptyMap, mapOf } from '../schema/maps.js';
 import { GatewayError, fromLLMError, isGatewayError, type LLMError } from '../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
 import type { ChatCompletion } from '../schema/openai.js';
@@ -335,11 +336,11 @@ function withoutKeys(gw: Gateway, e: GatewayError): GatewayError {
 
 /** The transport hooks' view of the request; headers keep the client's case. */
 function toHttpRequest(inbound: InboundRequest): HttpRequestData {
-  const headers: Record<string, string> = {};
+  const headers = emptyMap<string>();
   const raw = inbound.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const k = raw[i] as string;
     headers[k] = headers[k] === undefined ? (raw[i + 1] as string) : `${headers[k]}, ${raw[i + 1]}`;
   }
-  return { method: inbound.method, path: inbound.path, headers, query: { ...inbound.query }, path_params: {}, body: inbound.body };
+  return { method: inbound.method, path: inbound.path, headers, query: mapOf(inbound.query), path_params: emptyMap<string>(), body: inbound.body };
 }

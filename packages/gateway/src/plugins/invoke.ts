@@ -1,5 +1,6 @@
 import { REQUEST_ID_KEY, type RequestContext } from '../schema/context.js';
 import { GatewayError } from '../schema/errors.js';
+import { emptyMap, mapOf } from '../schema/maps.js';
 import { PluginRejection, type OnError, type PluginEntry } from './plugin.js';
 
 export type HookName = 'httpTransportPreHook' | 'httpTransportPostHook' | 'httpTransportStreamChunkHook' | 'preLLMHook' | 'postLLMHook';
@@ -102,7 +103,7 @@ export function invokeHook<T>(
 function keepRequestId(ctx: RequestContext, id: string): void {
   const values = ctx.values as unknown;
   if (typeof values === 'object' && values !== null && (values as Record<string, unknown>)[REQUEST_ID_KEY] === id) return;
-  const fresh = typeof values === 'object' && values !== null && !Array.isArray(values) ? { ...(values as Record<string, unknown>) } : {};
+  const fresh = typeof values === 'object' && values !== null && !Array.isArray(values) ? mapOf(values as Record<string, unknown>) : emptyMap<unknown>();
   fresh[REQUEST_ID_KEY] = id;
   (ctx as { values: Record<string, unknown> }).values = fresh;
 }

@@ -6,6 +6,7 @@ import { dropRawBody, type LLMResponse } from '../schema/response.js';
 import type { StreamChunk } from '../schema/stream.js';
 import { PluginRejection, type ChunkObject, type OnError, type Plugin, type PluginEntry, type PreLLMShortCircuit } from './plugin.js';
 import { isRecord, checkHttpRequest, checkHttpResponse, checkHttpPre, checkPreLLM, checkPostLLM, checkRequest, checkResponse, checkChunk } from './output-checks.js';
+import { dropFramingHeaders } from './framing.js';
 import { PluginFailures, SKIPPED, isThenable, type HookName, type HookTimer, invokeHook } from './invoke.js';
 
 export type { PluginEntry } from './plugin.js';
@@ -28,6 +29,9 @@ export class PluginPipeline {
   readonly failures = new PluginFailures();
   /** Per-hook timing for debug logs; undefined (and free) unless debug logging is on. */
   onTiming: HookTimer | undefined;
+  /** Told the first time each plugin's response carried framing headers (dropped, framing.ts). */
+  onFramingDropped: ((plugin: string, headers: string[]) => void) | undefined;
+  readonly #framingReported = new Set<string>();
   readonly #httpPre: Slot[];
   readonly #httpPost: Slot[];
   readonly #chunk: Slot[];
@@ -75,7 +79,11 @@ export class PluginPipeline {
         const error = new GatewayError('GH_ERR_ROUTE_CHANGED_BY_PLUGIN', `plugin "${entry.name}" changed the request method or path in httpTransportPreHook; this is not allowed`);
         return { response: undefined, error, ran: index };
       }
-      if (out !== SKIPPED && out && (out as unknown) !== req) return { response: out as HttpResponseData, error: undefined, ran: index };
+      if (out !== SKIPPED && out && (out as unknown) !== req) {
+        const response = out as HttpResponseData;
+        this.#dropFraming(entry.name, response.headers);
+        return { response, error: undefined, ran: index };
+      }
     }
     return { response: undefined, error: undefined, ran: this.entries.length };
   }
@@ -98,8 +106,20 @@ export class PluginPipeline {
       }
       if (out === SKIPPED) {
         if (resp && saved && checkHttpResponse(resp, '') !== undefined) Object.assign(resp, saved);
+        // A failing hook may still have set headers in place before it threw.
+        if (resp && isRecord(resp.headers)) this.#dropFraming(entry.name, resp.headers);
         return;
       }
+      if (resp) this.#dropFraming(entry.name, resp.headers);
+    }
+  }
+
+  /** The gateway frames the answer: a plugin's content-length, connection, ... are dropped, reported once per plugin. */
+  #dropFraming(plugin: string, headers: Record<string, string>): void {
+    const dropped = dropFramingHeaders(headers);
+    if (dropped && this.onFramingDropped && !this.#framingReported.has(plugin)) {
+      this.#framingReported.add(plugin);
+      this.onFramingDropped(plugin, dropped);
     }
   }
 

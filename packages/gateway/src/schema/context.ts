@@ -1,4 +1,5 @@
 import { pushEntries, sameEntries } from './entries.js';
+import { emptyMap } from './maps.js';
 
 /** Keys the gateway owns in every request context; plugin writes to them are dropped. */
 export const RESERVED_PREFIX = 'gatehouse.';
@@ -19,7 +20,9 @@ export class RequestContext {
   #entries: unknown[] = [];
 
   constructor(requestId: string) {
-    this.values = { [REQUEST_ID_KEY]: requestId };
+    // No prototype: a plugin's `__proto__` key is data, and a reserved key cannot be inherited.
+    this.values = emptyMap<unknown>();
+    this.values[REQUEST_ID_KEY] = requestId;
   }
 
   get requestId(): string {

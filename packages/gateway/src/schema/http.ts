@@ -18,9 +18,9 @@ export interface HttpResponseData {
 }
 
 export function headerOf(headers: Record<string, string>, name: string): string | undefined {
-  const direct = headers[name];
-  if (direct !== undefined) return direct;
+  // Own string values only: a plugin's plain object would otherwise answer `toString` with a function.
+  if (Object.hasOwn(headers, name) && typeof headers[name] === 'string') return headers[name];
   const lower = name.toLowerCase();
-  for (const k in headers) if (k.toLowerCase() === lower) return headers[k];
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === lower && typeof headers[k] === 'string') return headers[k];
   return undefined;
 }

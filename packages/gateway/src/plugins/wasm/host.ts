@@ -6,6 +6,7 @@
  */
 import type { RequestContext } from '../../schema/context.js';
 import type { LLMError } from '../../schema/errors.js';
+import { emptyMap } from '../../schema/maps.js';
 import type { HttpRequestData, HttpResponseData } from '../../schema/http.js';
 import type { LLMRequest } from '../../schema/request.js';
 import type { LLMResponse } from '../../schema/response.js';
@@ -155,7 +156,7 @@ function patchRequest(req: HttpRequestData, p: S.HttpRequestPatch): void {
 }
 
 function toHttpResponse(r: S.HttpResponseOut): HttpResponseData {
-  const headers: Record<string, string> = {};
+  const headers = emptyMap<string>();
   if (r.headers) for (const k in r.headers) { const v = r.headers[k]; if (typeof v === 'string') headers[k] = v; }
   return { status_code: r.status_code ?? 200, headers, body: r.body === null ? null : S.unb64(r.body) };
 }

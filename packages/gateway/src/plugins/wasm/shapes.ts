@@ -137,7 +137,7 @@ export type StrMapPatch = Record<string, string | null>;
 function strMap(o: Obj, key: string): StrMapPatch | null {
   const m = field(o, key, isObj, 'an object');
   if (!m) return null;
-  const out: StrMapPatch = {};
+  const out: StrMapPatch = Object.create(null) as StrMapPatch;
   for (const k in m) {
     const v = m[k];
     if (v === null || typeof v === 'string') out[k] = v;
