@@ -2,15 +2,35 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { startAnthropicUpstream } from '../mocks/anthropic-upstream.js';
+import { startBedrockUpstream } from '../mocks/bedrock-upstream.js';
 import { startGeminiUpstream } from '../mocks/gemini-upstream.js';
 import { startOpenAIUpstream, type MockUpstream } from '../mocks/openai-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 /** The same client-side checks through every provider adapter, each against its own mock upstream. */
-const cases = [
-  { provider: 'openai', model: 'gpt-4o-mini', start: () => startOpenAIUpstream(), embeddings: true },
-  { provider: 'anthropic', model: 'claude-3-5-haiku-latest', start: () => startAnthropicUpstream(), embeddings: false },
-  { provider: 'gemini', model: 'gemini-2.0-flash', start: () => startGeminiUpstream(), embeddings: true },
+interface Case {
+  provider: string;
+  model: string;
+  start: () => Promise<MockUpstream>;
+  /** The embedding model to try, or undefined when the provider has none. */
+  embeddings: string | undefined;
+  /** The provider's config block for a mock at `url`. */
+  config: (url: string) => Record<string, unknown>;
+  /** What the mock records as the credential the gateway used. */
+  sentKey: string;
+}
+
+const apiKey = (url: string): Record<string, unknown> => ({ keys: [{ value: 'secret-key' }], network_config: { base_url: url } });
+
+const cases: Case[] = [
+  { provider: 'openai', model: 'gpt-4o-mini', start: () => startOpenAIUpstream(), embeddings: 'text-embedding-3-small', config: apiKey, sentKey: 'secret-key' },
+  { provider: 'anthropic', model: 'claude-3-5-haiku-latest', start: () => startAnthropicUpstream(), embeddings: undefined, config: apiKey, sentKey: 'secret-key' },
+  { provider: 'gemini', model: 'gemini-2.0-flash', start: () => startGeminiUpstream(), embeddings: 'text-embedding-004', config: apiKey, sentKey: 'secret-key' },
+  {
+    provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0', embeddings: 'amazon.titan-embed-text-v2:0', sentKey: 'AKIDBEDROCKTEST',
+    start: () => startBedrockUpstream({ credentials: { AKIDBEDROCKTEST: 'bedrock-secret-key' } }),
+    config: (url) => ({ keys: [{ bedrock_key_config: { access_key: 'AKIDBEDROCKTEST', secret_key: 'bedrock-secret-key', region: 'us-east-1' } }], network_config: { base_url: url } }),
+  },
 ];
 
 for (const c of cases) {
@@ -21,7 +41,7 @@ for (const c of cases) {
     const model = `${c.provider}/${c.model}`;
     before(async () => {
       mock = await c.start();
-      gw = await startTestGateway({ providers: { [c.provider]: { keys: [{ value: 'secret-key' }], network_config: { base_url: mock.url } } } });
+      gw = await startTestGateway({ providers: { [c.provider]: c.config(mock.url) } });
       client = new OpenAI({ baseURL: gw.baseURL, apiKey: 'client', maxRetries: 0 });
     });
     after(async () => {
@@ -119,12 +139,12 @@ for (const c of cases) {
     test('the provider key is sent upstream, never the client key', async () => {
       mock.reset();
       await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'k' }] });
-      assert.equal(mock.requests[0]?.key, 'secret-key');
+      assert.equal(mock.requests[0]?.key, c.sentKey);
     });
 
     if (c.embeddings) {
       test('embeddings', async () => {
-        const res = await client.embeddings.create({ model: `${c.provider}/text-embedding-3-small`, input: ['alpha', 'beta'] });
+        const res = await client.embeddings.create({ model: `${c.provider}/${c.embeddings}`, input: ['alpha', 'beta'] });
         assert.equal(res.data.length, 2);
         assert.ok((res.data[0]?.embedding.length ?? 0) > 0);
       });

@@ -49,6 +49,8 @@ export interface Fault {
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The path as it came on the wire, percent-encodings kept (signature checks need it). */
+  rawPath: string;
   query: Record<string, string>;
   headers: IncomingHttpHeaders;
   /** The parsed JSON body; undefined when absent or not JSON (see rawBody). */
@@ -67,15 +69,19 @@ export interface RecordedRequest {
 /** A normal answer: a JSON body, or SSE events (already framed) whose last `endMarkers` events end the stream. */
 export type Reply =
   | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string> }
-  | { kind: 'sse'; events: string[]; endMarkers: number };
+  | { kind: 'sse'; events: Array<string | Uint8Array>; endMarkers: number; contentType?: string };
 
 export interface Dialect {
   keyOf(req: IncomingMessage, query: Record<string, string>): string | undefined;
   /** The reply for a missing or refused key. */
   authError(key: string | undefined): Reply;
   errorBody(status: number, message: string | undefined, type: string | undefined): unknown;
-  /** A framed SSE event carrying an error, as the provider sends it inside a 200 stream. */
-  errorEvent(message: string | undefined, type: string | undefined): string;
+  /** Headers the provider adds to an error answer (AWS names the exception in `x-amzn-errortype`). */
+  errorHeaders?(status: number, type: string | undefined): Record<string, string>;
+  /** A framed stream event carrying an error, as the provider sends it inside a 200 stream (SSE text or binary frame). */
+  errorEvent(message: string | undefined, type: string | undefined): string | Uint8Array;
+  /** The content type of this dialect's streams (default text/event-stream). */
+  streamContentType?: string;
   route(rec: RecordedRequest): Reply | Promise<Reply>;
 }
 
@@ -155,7 +161,7 @@ export async function startMockServer(dialect: Dialect, opts: MockOptions = {}):
     const query = Object.fromEntries(url.searchParams);
     let settle!: () => void;
     const rec: RecordedRequest = {
-      method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers, body: undefined, rawBody: '',
+      method: req.method ?? 'GET', path: url.pathname, rawPath: (req.url ?? '/').split('?')[0] as string, query, headers: req.headers, body: undefined, rawBody: '',
       key: dialect.keyOf(req, query), fault: undefined, aborted: false, completed: false,
       settled: new Promise<void>((r) => { settle = r; }),
     };
@@ -183,7 +189,7 @@ export async function startMockServer(dialect: Dialect, opts: MockOptions = {}):
     if (f.reset === 'before-headers') { resetByMock = true; req.socket.destroy(); return; }
     if (f.status) {
       const body = f.body ?? dialect.errorBody(f.status, f.message, f.errorType);
-      const headers: Record<string, string> = { ...f.headers };
+      const headers: Record<string, string> = { ...dialect.errorHeaders?.(f.status, f.errorType), ...f.headers };
       if (f.retryAfter !== undefined) headers['retry-after'] = String(f.retryAfter);
       return send(res, { kind: 'json', status: f.status, body, headers }, f);
     }
@@ -209,10 +215,10 @@ export async function startMockServer(dialect: Dialect, opts: MockOptions = {}):
       return;
     }
     let events = reply.events;
-    if (f.invalidJson) events = ['data: {"not json\n\n', ...events];
+    if (f.invalidJson) events = [dialect.streamContentType ? new Uint8Array([0, 0, 0, 20, 0, 0, 0, 0, 1, 2, 3, 4, 123, 34, 0, 0, 0, 0, 0, 0]) : 'data: {"not json\n\n', ...events];
     if (f.truncateStream) events = events.slice(0, events.length - reply.endMarkers);
     const cut = f.stallStream || f.reset === 'mid-body' ? Math.max(1, (events.length - reply.endMarkers) >> 1) : events.length;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.writeHead(200, { 'content-type': reply.contentType ?? dialect.streamContentType ?? 'text/event-stream', 'cache-control': 'no-cache' });
     res.flushHeaders();
     const delay = f.chunkDelayMs ?? opts.chunkDelayMs ?? 0;
     for (const [i, ev] of events.slice(0, cut).entries()) {

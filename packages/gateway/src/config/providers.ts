@@ -24,9 +24,17 @@ export function buildProviders(raw: ParsedConfig['providers'], fail: (msg: strin
       const where = p.custom_provider_config ? `providers.${name}.custom_provider_config.base_provider_type` : `providers.${name}`;
       throw fail(`${where}: unknown provider "${kind}"; expected one of ${knownProviderKinds().join(', ')} (or set custom_provider_config.base_provider_type)`);
     }
-    const keys: ProviderKey[] = p.keys.map((k, i) => ({ name: k.name ?? k.id ?? `${name}-${i}`, value: k.value, models: k.models, weight: k.weight }));
+    const keys: ProviderKey[] = p.keys.map((k, i) => {
+      const key: ProviderKey = { name: k.name ?? k.id ?? `${name}-${i}`, value: k.value, models: k.models, weight: k.weight };
+      const config = k.bedrock_key_config ?? k.vertex_key_config;
+      if (config) key.config = Object.freeze(config);
+      return key;
+    });
     if (adapter.requiresKey && keys.length === 0) throw fail(`providers.${name}.keys: at least one key is required for ${kind}`);
-    if (adapter.requiresKey) keys.forEach((k, i) => { if (!k.value) throw fail(`providers.${name}.keys[${i}].value: an API key is required for ${kind}`); });
+    keys.forEach((k, i) => {
+      const problem = adapter.checkKey ? adapter.checkKey(k) : adapter.requiresKey && !k.value ? `value: an API key is required for ${kind}` : undefined;
+      if (problem) throw fail(`providers.${name}.keys[${i}].${problem}`);
+    });
     // Keyless providers (mock, local servers) get one implicit key so routing stays uniform.
     if (keys.length === 0) keys.push({ name: `${name}-default`, value: '', models: [], weight: 1 });
     const n = p.network_config;

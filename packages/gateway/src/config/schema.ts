@@ -19,12 +19,33 @@ export const durationMs = z.union([
 
 const secret = z.string().describe('a literal value, or "env.NAME" to read it from the environment');
 
+/** Bifrost's `bedrock_key_config`: AWS credentials (SigV4), region, an inference-profile ARN, model → id map. */
+export const bedrockKeyConfigSchema = z.looseObject({
+  access_key: secret.optional(),
+  secret_key: secret.optional(),
+  session_token: secret.optional(),
+  region: z.string().min(1).default('us-east-1'),
+  arn: z.string().optional(),
+  /** Model name (as clients send it) → Bedrock model id or inference profile. */
+  deployments: z.record(z.string(), z.string()).default({}),
+});
+
+/** Bifrost's `vertex_key_config`: the project, the region, and a service-account key (JSON, as text or object). */
+export const vertexKeyConfigSchema = z.looseObject({
+  project_id: z.string().min(1),
+  region: z.string().min(1).default('us-central1'),
+  auth_credentials: z.union([secret, z.record(z.string(), z.unknown())]),
+  deployments: z.record(z.string(), z.string()).default({}),
+});
+
 export const keySchema = z.looseObject({
   name: z.string().optional(),
   id: z.string().optional(),
   value: secret.default(''),
   models: z.array(z.string()).default([]),
   weight: z.number().positive().default(1),
+  bedrock_key_config: bedrockKeyConfigSchema.optional(),
+  vertex_key_config: vertexKeyConfigSchema.optional(),
 });
 
 export const networkSchema = z.looseObject({

@@ -24,6 +24,11 @@ export interface ProviderKey {
   /** Empty or containing "*" means every model. */
   models: string[];
   weight: number;
+  /**
+   * Provider-specific key settings (`bedrock_key_config`, `vertex_key_config`), env refs resolved.
+   * Holds secrets: adapters read it, nothing logs it.
+   */
+  config?: Readonly<Record<string, unknown>>;
 }
 
 /** Everything one upstream attempt needs besides the request. */
@@ -67,6 +72,11 @@ export interface ProviderAdapter {
   /** Whether keys are required (the mock and local servers need none). */
   readonly requiresKey: boolean;
   supports(type: RequestType): boolean;
+  /**
+   * Checks a configured key at load time; a message names what is missing. Without it, a key
+   * needs a non-empty `value` when `requiresKey` is set.
+   */
+  checkKey?(key: ProviderKey): string | undefined;
   send(req: LLMRequest, call: ProviderCall): Promise<ProviderResult>;
   /** POST /v1/responses natively. Without it, a chat-capable adapter gets it translated through chat. */
   responses?: TypeHandler;

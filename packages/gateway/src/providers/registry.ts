@@ -1,4 +1,5 @@
 import { AnthropicAdapter } from './anthropic/adapter.js';
+import { BedrockAdapter } from './bedrock/adapter.js';
 import { GeminiAdapter } from './gemini/adapter.js';
 import { MockAdapter } from './mock/adapter.js';
 import { AzureAdapter } from './openai/azure.js';
@@ -11,6 +12,7 @@ type AdapterFactory = () => ProviderAdapter;
 const factories: Record<string, AdapterFactory> = {
   anthropic: () => new AnthropicAdapter(),
   azure: () => new AzureAdapter(),
+  bedrock: () => new BedrockAdapter(),
   gemini: () => new GeminiAdapter(),
   mock: () => new MockAdapter(),
 };
