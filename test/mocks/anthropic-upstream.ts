@@ -94,7 +94,7 @@ function validate(b: Record<string, any>, count = false): string | undefined {
   return undefined;
 }
 
-function messages(rec: RecordedRequest): Reply {
+export function messages(rec: RecordedRequest): Reply {
   const b = rec.body as Record<string, any>;
   const invalid = validate(b);
   if (invalid) return fail(400, invalid);

@@ -92,7 +92,7 @@ function validate(b: Record<string, any>): string | undefined {
   return undefined;
 }
 
-function generate(rec: RecordedRequest, model: string, mode: 'json' | 'sse' | 'array'): Reply {
+export function generate(rec: RecordedRequest, model: string, mode: 'json' | 'sse' | 'array'): Reply {
   const b = rec.body as Record<string, any>;
   const invalid = validate(b);
   if (invalid) return fail(400, invalid);

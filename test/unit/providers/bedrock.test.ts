@@ -67,7 +67,7 @@ test('tools: toolSpec out, toolUse back, toolResult (JSON) up; tool_choice maps 
 test('images: data URLs become image bytes with a format; web links are refused before anything is sent', async () => {
   const out = chat(await adapter.send(chatReq([{ role: 'user', content: [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: PNG_DATA_URL } }] }]), bedrockCall()));
   assert.equal(mock.requests[0]!.body.messages[0].content[1].image.format, 'png');
-  assert.match(out.choices[0]?.message.content ?? '', /\[1 image/);
+  assert.match(String(out.choices[0]?.message.content), /\[1 image/);
   const err = await rejection(adapter.send(chatReq([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }]), bedrockCall()));
   assert.equal(err.status, 400);
   assert.equal(mock.requests.length, 1);

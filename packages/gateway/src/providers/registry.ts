@@ -3,6 +3,7 @@ import { BedrockAdapter } from './bedrock/adapter.js';
 import { GeminiAdapter } from './gemini/adapter.js';
 import { MockAdapter } from './mock/adapter.js';
 import { AzureAdapter } from './openai/azure.js';
+import { VertexAdapter } from './vertex/adapter.js';
 import { OpenAIAdapter } from './openai/adapter.js';
 import { OPENAI_COMPATIBLE } from './openai/family.js';
 import type { ProviderAdapter } from './provider.js';
@@ -15,6 +16,7 @@ const factories: Record<string, AdapterFactory> = {
   bedrock: () => new BedrockAdapter(),
   gemini: () => new GeminiAdapter(),
   mock: () => new MockAdapter(),
+  vertex: () => new VertexAdapter(),
 };
 for (const [name, family] of Object.entries(OPENAI_COMPATIBLE)) factories[name] = () => new OpenAIAdapter(name, family);
 
