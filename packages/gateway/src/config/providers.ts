@@ -53,6 +53,14 @@ export function buildProviders(raw: ParsedConfig['providers'], fail: (msg: strin
         retryBackoffInitialMs: n.retry_backoff_initial_ms,
         retryBackoffMaxMs: n.retry_backoff_max_ms,
         streamIdleTimeoutMs: n.stream_idle_timeout_in_seconds * 1000,
+        bodyIdleTimeoutMs: (n.body_idle_timeout_in_seconds ?? n.default_request_timeout_in_seconds) * 1000,
+        bodyLimits: Object.freeze({
+          maxBodyBytes: Math.floor(n.max_response_body_size_mb * 1024 * 1024),
+          maxErrorBodyBytes: Math.floor(n.max_error_body_size_kb * 1024),
+          maxEventBytes: Math.floor(n.max_stream_event_size_mb * 1024 * 1024),
+          // Never shorter than the time allowed for the headers.
+          responseTimeoutMs: Math.max(n.response_timeout_in_seconds, n.default_request_timeout_in_seconds) * 1000,
+        }),
       },
       meta: p.meta_config,
       models,

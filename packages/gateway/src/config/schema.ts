@@ -56,6 +56,16 @@ export const networkSchema = z.looseObject({
   retry_backoff_initial_ms: durationMs.default(500),
   retry_backoff_max_ms: durationMs.default(5000),
   stream_idle_timeout_in_seconds: z.number().positive().default(60),
+  /** Our own: a non-streaming answer must be complete this long after the request was sent (504 past it). */
+  response_timeout_in_seconds: z.number().positive().default(120),
+  /** Our own: longest silence between two body chunks of a non-streaming answer (default: default_request_timeout_in_seconds). */
+  body_idle_timeout_in_seconds: z.number().positive().optional(),
+  /** Our own: the largest non-streaming answer read (502 past it). */
+  max_response_body_size_mb: z.number().positive().default(100),
+  /** Our own: what is read of an error answer; the rest is dropped unread. */
+  max_error_body_size_kb: z.number().positive().default(64),
+  /** Our own: the largest single SSE event of a stream; past it the stream ends with an error event. */
+  max_stream_event_size_mb: z.number().positive().default(8),
 });
 
 export const providerSchema = z.looseObject({

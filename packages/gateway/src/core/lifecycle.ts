@@ -14,6 +14,7 @@ import { describe, type Gateway } from './gateway.js';
 import type { SseFrame } from './front.js';
 import type { InboundRequest, ResponseSink } from './inbound.js';
 import { parseInferenceBody } from './parse-request.js';
+import { withoutSecrets } from './redact.js';
 import { callWithRetries, type CallOutcome } from './retry.js';
 import type { Target } from './route.js';
 import { completionToChunks } from './stream-convert.js';
@@ -321,8 +322,8 @@ function toError(err: unknown): GatewayError {
 const secretsOf = new WeakMap<Gateway, string[]>();
 
 /**
- * A provider error may quote the key it refused ("Incorrect API key provided: sk-..."): the key
- * is cut out before the error reaches a plugin, a log line or the client.
+ * A provider error may quote the key it refused ("Incorrect API key provided: sk-...") in any of
+ * its fields: the keys are cut out before the error reaches a plugin, a log line or the client.
  */
 function withoutKeys(gw: Gateway, e: GatewayError): GatewayError {
   let secrets = secretsOf.get(gw);
@@ -330,8 +331,7 @@ function withoutKeys(gw: Gateway, e: GatewayError): GatewayError {
     secrets = [...gw.config.providers.values()].flatMap((p) => p.keys.map((k) => k.value)).filter((v) => typeof v === 'string' && v.length >= 8);
     secretsOf.set(gw, secrets);
   }
-  for (const s of secrets) if (e.message.includes(s)) e.message = e.message.split(s).join('[redacted]');
-  return e;
+  return withoutSecrets(e, secrets);
 }
 
 /** The transport hooks' view of the request; headers keep the client's case. */

@@ -4,7 +4,7 @@ import type { FrontName } from '../schema/front-errors.js';
 import type { ClientBody, LLMRequest, RequestType } from '../schema/request.js';
 import type { LLMResponse } from '../schema/response.js';
 import type { StreamChunk } from '../schema/stream.js';
-import type { UpstreamClient } from './upstream-client.js';
+import type { BodyLimits, UpstreamClient } from './upstream-client.js';
 
 /** Network settings of one provider, from `network_config`, defaults applied, times in ms. */
 export interface NetworkSettings {
@@ -15,6 +15,10 @@ export interface NetworkSettings {
   retryBackoffInitialMs: number;
   retryBackoffMaxMs: number;
   streamIdleTimeoutMs: number;
+  /** Longest silence between two body chunks of a non-streaming answer (default: requestTimeoutMs). */
+  bodyIdleTimeoutMs?: number;
+  /** Bounds on what is read of an answer (one frozen object per provider; the defaults when absent). */
+  bodyLimits?: BodyLimits;
 }
 
 export interface ProviderKey {

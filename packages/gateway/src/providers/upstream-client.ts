@@ -17,12 +17,40 @@ export interface UpstreamRequest {
   /** Time allowed between two body chunks (the stream idle timeout for streams). */
   bodyTimeoutMs: number;
   provider: string;
+  /** What may be read of the answer (network_config); the defaults when absent. */
+  limits?: BodyLimits;
 }
+
+/**
+ * Bounds on what is read of an upstream answer, from `network_config` (one frozen object per
+ * provider, shared by its requests). A hostile or broken upstream otherwise decides how much
+ * memory and time the gateway spends on it.
+ */
+export interface BodyLimits {
+  /** A whole non-streaming body; past it the answer is a 502. */
+  maxBodyBytes: number;
+  /** What is kept of an error body (the message is at its start); the rest is not read. */
+  maxErrorBodyBytes: number;
+  /** One SSE event; past it the stream ends with an error event. */
+  maxEventBytes: number;
+  /** From sending the request to the last byte of a non-streaming body. */
+  responseTimeoutMs: number;
+}
+
+export const DEFAULT_BODY_LIMITS: BodyLimits = Object.freeze({
+  maxBodyBytes: 100 * 1024 * 1024,
+  maxErrorBodyBytes: 64 * 1024,
+  maxEventBytes: 8 * 1024 * 1024,
+  responseTimeoutMs: 120_000,
+});
 
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Dispatcher.ResponseData['body'];
+  limits: BodyLimits;
+  /** performance.now() when the request was sent: the total response deadline counts from it. */
+  startedAt: number;
 }
 
 export class UpstreamClient {
@@ -38,6 +66,7 @@ export class UpstreamClient {
   }
 
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const startedAt = performance.now();
     try {
       const res = await this.#agent.request({
         origin: new URL(req.url).origin,
@@ -50,7 +79,7 @@ export class UpstreamClient {
         headersTimeout: req.headersTimeoutMs,
         bodyTimeout: req.bodyTimeoutMs,
       });
-      return { status: res.statusCode, headers: res.headers, body: res.body };
+      return { status: res.statusCode, headers: res.headers, body: res.body, limits: req.limits ?? DEFAULT_BODY_LIMITS, startedAt };
     } catch (err) {
       throw toGatewayError(err, req.provider);
     }

@@ -68,8 +68,9 @@ export class AnthropicAdapter implements ProviderAdapter {
       body,
       signal: call.signal,
       headersTimeoutMs: call.network.requestTimeoutMs,
-      bodyTimeoutMs: stream ? call.network.streamIdleTimeoutMs : call.network.requestTimeoutMs,
+      bodyTimeoutMs: stream ? call.network.streamIdleTimeoutMs : (call.network.bodyIdleTimeoutMs ?? call.network.requestTimeoutMs),
       provider: this.kind,
+      limits: call.network.bodyLimits,
     });
     if (res.status < 200 || res.status > 299) throw await upstreamStatusError(res, this.kind, anthropicErrorDialect);
     return res;

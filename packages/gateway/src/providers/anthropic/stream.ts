@@ -26,7 +26,7 @@ export async function* anthropicStream(
   let finished = false;
 
   const ctl = { atEnd: false };
-  for await (const ev of sseEvents(res.body, provider, ctl)) {
+  for await (const ev of sseEvents(res.body, provider, ctl, res.limits.maxEventBytes)) {
     if (ev.data.length === 0) continue;
     const data = parseEvent(ev.data, provider);
     const type = typeof data.type === 'string' ? data.type : ev.event;

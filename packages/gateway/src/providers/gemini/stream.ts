@@ -21,7 +21,7 @@ export async function* geminiStream(
   let usage: GeminiUsage | undefined;
   let finished = false;
 
-  for await (const ev of sseEvents(res.body, provider)) {
+  for await (const ev of sseEvents(res.body, provider, undefined, res.limits.maxEventBytes)) {
     if (ev.data.length === 0) continue;
     const data = parseEvent(ev.data, provider);
     if ('error' in data) throw streamError(data, provider);

@@ -73,8 +73,9 @@ export class OpenAIAdapter implements ProviderAdapter {
       body: openAIBody(req, this.upstreamModel(req, call)),
       signal: call.signal,
       headersTimeoutMs: call.network.requestTimeoutMs,
-      bodyTimeoutMs: stream ? call.network.streamIdleTimeoutMs : call.network.requestTimeoutMs,
+      bodyTimeoutMs: stream ? call.network.streamIdleTimeoutMs : (call.network.bodyIdleTimeoutMs ?? call.network.requestTimeoutMs),
       provider: this.kind,
+      limits: call.network.bodyLimits,
     });
     if (res.status < 200 || res.status > 299) throw await upstreamStatusError(res, this.kind, openAIErrorDialect);
     if (stream) return { kind: 'stream', stream: openAIStream(res, this.kind) };
@@ -98,7 +99,7 @@ const ERROR_EVENT = /^\s*\{\s*"error"\s*:/;
 export async function* openAIStream(res: UpstreamResponse, provider: string): AsyncGenerator<StreamChunk> {
   let first = true;
   const ctl = { atEnd: false };
-  for await (const ev of sseEvents(res.body, provider, ctl)) {
+  for await (const ev of sseEvents(res.body, provider, ctl, res.limits.maxEventBytes)) {
     const data = ev.data;
     if (data === '[DONE]') {
       ctl.atEnd = true;

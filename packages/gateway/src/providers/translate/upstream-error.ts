@@ -1,6 +1,6 @@
 import { GatewayError } from '../../schema/errors.js';
 import type { UpstreamResponse } from '../upstream-client.js';
-import { readText } from './upstream-body.js';
+import { readErrorText } from './upstream-body.js';
 
 /** Pulls the provider's own message and code out of its error body, whatever its dialect. */
 export type ErrorDialect = (body: unknown) => { message?: string; type?: string; code?: string | null; param?: string | null };
@@ -25,11 +25,14 @@ function str(x: unknown): string | undefined {
 /**
  * Turns a non-2xx upstream answer into a GatewayError carrying the upstream status and message.
  * 429 and 5xx are retryable (with `retry-after` honoured); other 4xx are passed through as they are.
+ * Only the first `max_error_body_size_kb` of the body are read. The text is not shortened here:
+ * keys are cut out of every field first and the message shortened after (core/redact.ts), so a
+ * cut never leaves part of a key behind.
  */
 export async function upstreamStatusError(res: UpstreamResponse, provider: string, dialect: ErrorDialect): Promise<GatewayError> {
   let text = '';
   try {
-    text = await readText(res, provider);
+    text = (await readErrorText(res, provider)).text;
   } catch {
     /* the status alone still tells the story */
   }
@@ -37,7 +40,7 @@ export async function upstreamStatusError(res: UpstreamResponse, provider: strin
   try {
     parsed = dialect(JSON.parse(text));
   } catch {
-    if (text) parsed = { message: text.slice(0, 500) };
+    if (text) parsed = { message: text };
   }
   const status = res.status;
   const retryable = status === 429 || status >= 500;
