@@ -21,7 +21,7 @@ function instance(bytes: Uint8Array, fuel: number): GuestInstance {
   const { shape } = checkModule(parseModule(bytes));
   assert.ok(shape, 'not a plugin module');
   const g = GuestInstance.create(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), shape, {
-    name: 'meter-test', configJson: '{}', fuel, memoryCapBytes: 1 << 30, highWaterBytes: 1 << 30, print() {},
+    name: 'meter-test', configJson: '{}', fuel, memoryCapBytes: 1 << 30, highWaterBytes: 1 << 30, outputCounters: new Int32Array(4), print() {},
   });
   live.push(g);
   return g;

@@ -75,7 +75,7 @@ test('worker: calls queued behind a spinning plugin are refused once they waited
   const took = performance.now() - t0;
   const reasons = results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'fulfilled'));
   assert.match(reasons[0]!, /deadline exceeded: no answer within 150 ms/);
-  for (const r of reasons.slice(1)) assert.match(r, /all plugin workers busy: no worker free within \d+ ms \(limits\.timeout_ms\)/);
+  for (const r of reasons.slice(1)) assert.match(r, /all plugin workers busy: no worker free within \d+ ms \(limits\.queue_timeout_ms\)/);
   // One deadline, not eight in a row (8 x 150 ms).
   assert.ok(took < 800, `took ${Math.round(took)} ms`);
   // Refused calls are not plugin failures: one timeout does not make the plugin unhealthy.

@@ -91,6 +91,8 @@ export const pluginSchema = z.looseObject({
     memory_mb: z.number().positive().max(4096).optional(),
     fuel: z.number().int().positive().optional(),
     timeout_ms: z.number().positive().optional(),
+    /** Our own: how long a call may wait for a free worker (isolation worker); past it a 503, never a skip. */
+    queue_timeout_ms: z.number().positive().optional(),
   }).default({}),
   isolation: z.enum(['inline', 'worker']).default('inline'),
   instances: z.number().int().min(1).max(64).optional(),

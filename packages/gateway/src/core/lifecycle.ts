@@ -295,6 +295,8 @@ function errorResponse(ex: Exchange, e: GatewayError, target?: Target): HttpResp
   else if (e.code === 'GH_ERR_CLIENT_CLOSED') logClientLeft(ex, e.provider, 'request');
   const r = renderError(ex.inbound.front, e, ex.ctx.requestId);
   if (target) r.headers['x-gatehouse-provider'] = target.provider.name;
+  // A plugin whose workers are all busy: the request may simply be sent again.
+  if (e.upstreamCode === 'GH_ERR_PLUGIN_BUSY') r.headers['retry-after'] = '1';
   return r;
 }
 

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../schema/context.js';
-import { GatewayError, isEmptyLLMError, type LLMError } from '../schema/errors.js';
+import { GatewayError, fromLLMError, isEmptyLLMError, type LLMError } from '../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
 import type { LLMRequest } from '../schema/request.js';
 import { dropRawBody, type LLMResponse } from '../schema/response.js';
@@ -101,7 +101,13 @@ export class PluginPipeline {
       try {
         out = invokeHook(this, entry, 'httpTransportPostHook', ctx, () => entry.plugin.httpTransportPostHook!(ctx, req, resp), 'fail_open', check);
         if (isThenable(out)) out = await out;
-      } catch {
+      } catch (err) {
+        // A busy plugin did not look at the answer: it is not sent unchecked (see PluginRejection).
+        if (resp && err instanceof PluginRejection && err.error.error?.code === 'GH_ERR_PLUGIN_BUSY' && resp.body !== null) {
+          const e = fromLLMError(err.error);
+          Object.assign(resp, { status_code: e.status, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: Buffer.from(JSON.stringify(e.toBody())) });
+          return;
+        }
         out = SKIPPED;
       }
       if (out === SKIPPED) {

@@ -44,6 +44,8 @@ export interface Plugin {
    * the pipeline then applies `on_error` without calling the hook.
    */
   isHealthy?(): boolean;
+  /** Bytes of plugin output (stdout/stderr lines) dropped over its budget since load; /health shows it. */
+  droppedLogBytes?(): number;
   /**
    * True when the plugin only ever sees serialised copies of hook arguments (WASM hosts): it
    * cannot change them in place, so the pipeline skips its defensive copies for it and keeps the
@@ -87,7 +89,7 @@ export interface PluginEntryConfig {
   sha256?: string;
   /** A WASM URL may resolve to a loopback, private or link-local address (an internal artifact server). */
   allow_private_url?: boolean;
-  limits: { memory_mb?: number; fuel?: number; timeout_ms?: number };
+  limits: { memory_mb?: number; fuel?: number; timeout_ms?: number; queue_timeout_ms?: number };
   isolation: 'inline' | 'worker';
   instances?: number;
 }

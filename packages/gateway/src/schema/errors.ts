@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   GH_ERR_NO_KEY_AVAILABLE: { status: 503, type: 'api_error', kind: 'upstream' },
   GH_ERR_PLUGIN_FAILED: { status: 500, type: 'plugin_error', kind: 'plugin' },
   GH_ERR_PLUGIN_UNHEALTHY: { status: 503, type: 'plugin_error', kind: 'plugin' },
+  GH_ERR_PLUGIN_BUSY: { status: 503, type: 'plugin_error', kind: 'plugin' },
   GH_ERR_PLUGIN_REJECTED: { status: 400, type: 'plugin_error', kind: 'plugin' },
   GH_ERR_SHUTTING_DOWN: { status: 503, type: 'api_error', kind: 'internal' },
   GH_ERR_INTERNAL: { status: 500, type: 'api_error', kind: 'internal' },

@@ -244,6 +244,7 @@ function health(gw: Gateway, state: GatewayServer): unknown {
       healthy: e.plugin.isHealthy ? e.plugin.isHealthy() : true,
       on_error: e.onError,
       failures: failuresOf(gw, e.name),
+      ...(e.plugin.droppedLogBytes ? { log_dropped_bytes: e.plugin.droppedLogBytes() } : {}),
     })),
   };
 }

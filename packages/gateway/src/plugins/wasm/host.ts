@@ -14,6 +14,7 @@ import { PluginRejection, type ChunkObject, type Plugin, type PluginLogger, type
 import { WasmPluginError } from './errors.js';
 import type { Runner } from './runner.js';
 import * as S from './shapes.js';
+import { PoolBusyError } from './worker/pool.js';
 import type { AbiShape } from './validate.js';
 
 export interface WasmPlugin extends Plugin {
@@ -30,7 +31,7 @@ type Then = <A, B>(x: A | Promise<A>, f: (a: A) => B) => B | Promise<B>;
 /** Keeps inline calls synchronous: no promise, no microtask, when the runner answered directly. */
 const then: Then = (x, f) => (x instanceof Promise ? x.then(f) : f(x)) as never;
 
-export function createWasmPlugin(name: string, reportedName: string | null, shape: AbiShape, runner: Runner, log: PluginLogger): WasmPlugin {
+export function createWasmPlugin(name: string, reportedName: string | null, shape: AbiShape, runner: Runner, log: PluginLogger, droppedLogBytes?: () => number): WasmPlugin {
   const run = <T>(hook: string, input: string, parse: (t: string | null) => T): T | Promise<T> => {
     let r: T | Promise<T>;
     try {
@@ -40,8 +41,16 @@ export function createWasmPlugin(name: string, reportedName: string | null, shap
     }
     return r instanceof Promise ? r.catch((err: unknown) => { throw fail(hook, err); }) : r;
   };
-  const fail = (hook: string, err: unknown): Error =>
-    new WasmPluginError(name, hook, err instanceof Error ? err.message : String(err), true, { cause: err });
+  const fail = (hook: string, err: unknown): Error => {
+    // Busy is not broken: a refusal the client sees (503), never a skip under fail_open.
+    if (err instanceof PoolBusyError) {
+      return new PluginRejection({
+        status_code: 503, allow_fallbacks: false,
+        error: { message: `plugin "${name}" is busy in ${hook}: ${err.message}; retry later`, type: 'plugin_error', code: 'GH_ERR_PLUGIN_BUSY' },
+      });
+    }
+    return new WasmPluginError(name, hook, err instanceof Error ? err.message : String(err), true, { cause: err });
+  };
   const answered = (hook: string, msg: string): Error => new WasmPluginError(name, hook, msg, false);
 
   const plugin: { -readonly [K in keyof WasmPlugin]: WasmPlugin[K] } = {
@@ -50,6 +59,7 @@ export function createWasmPlugin(name: string, reportedName: string | null, shap
     // Hook arguments are serialised for the guest: nothing it does can change them in place.
     receivesCopies: true,
     isHealthy: () => runner.isHealthy(),
+    ...(droppedLogBytes ? { droppedLogBytes } : {}),
     cleanup: () => runner.cleanup(),
     raw: { call: (hook, input) => runner.call(hook, input, (t) => t), memoryBytes: () => runner.memoryBytes?.() ?? null },
   };

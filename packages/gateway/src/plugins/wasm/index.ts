@@ -11,6 +11,7 @@ import type { InstanceOptions } from './instance.js';
 import { INIT_FUEL_FACTOR, MAX_FUEL, resolveLimits, WASM_PAGE } from './limits.js';
 import { loadPluginBytes } from './load.js';
 import { meteredModule } from './meter.js';
+import { droppedBytes, outputCounters } from './output-budget.js';
 import { InlineRunner, type Runner } from './runner.js';
 import { checkModule } from './validate.js';
 import { WorkerPool } from './worker/pool.js';
@@ -56,6 +57,7 @@ export async function loadWasm(entry: PluginEntryConfig, opts: PluginLoadOptions
     fuel: limits.fuel,
     memoryCapBytes: limits.memoryPages * WASM_PAGE,
     highWaterBytes: limits.highWaterBytes,
+    outputCounters: outputCounters(),
     print: (stream, line) => (stream === 'stderr' ? opts.log.warn : opts.log.info).call(opts.log, { plugin: name, stream }, line),
   };
 
@@ -79,5 +81,6 @@ export async function loadWasm(entry: PluginEntryConfig, opts: PluginLoadOptions
     plugin: name, reported_name: reportedName, sha256, isolation: limits.isolation, hooks: shape.hooks,
     memory_mb: (limits.memoryPages * WASM_PAGE) / 1048576, fuel: limits.fuel, timeout_ms: limits.timeoutMs,
   }, 'wasm plugin loaded');
-  return createWasmPlugin(name, reportedName, shape, runner, opts.log);
+  const counters = instanceOpts.outputCounters;
+  return createWasmPlugin(name, reportedName, shape, runner, opts.log, () => droppedBytes(counters));
 }

@@ -9,6 +9,7 @@ import { assemblyScriptImports, GuestAbort } from './imports/assemblyscript.js';
 import { LineBuffer, ProcExit, wasiImports, type Stream } from './imports/wasi.js';
 import { FUEL_EXPORT, INIT_FUEL_FACTOR, LOG_LINES_KEPT } from './limits.js';
 import { AbiViolation } from './memory.js';
+import { OutputBudget } from './output-budget.js';
 import type { AbiShape } from './validate.js';
 
 export interface InstanceOptions {
@@ -19,6 +20,8 @@ export interface InstanceOptions {
   fuel: number;
   memoryCapBytes: number;
   highWaterBytes: number;
+  /** The plugin's shared output counters (output-budget.ts); one array for all its instances. */
+  outputCounters: Int32Array;
   print(stream: Stream, line: string): void;
 }
 
@@ -35,7 +38,10 @@ const MAX_I32 = 0x7fffffff;
 export class GuestInstance {
   readonly abi: GuestAbi;
   readonly reportedName: string | null;
+  /** Fuel the start-up exports used (`_start`/`_initialize`, `init`, `get_name`): what a rebuild costs. */
+  startUpFuel = 0;
   private readonly lines: LineBuffer;
+  private readonly output: OutputBudget;
   /** The last lines the plugin printed, quoted when start-up fails. */
   private readonly recent: string[];
   private readonly fuelGlobal: WebAssembly.Global | null;
@@ -43,11 +49,13 @@ export class GuestInstance {
   private constructor(
     private readonly instance: WebAssembly.Instance,
     lines: LineBuffer,
+    output: OutputBudget,
     recent: string[],
     private readonly shape: AbiShape,
     private readonly opts: InstanceOptions,
   ) {
     this.lines = lines;
+    this.output = output;
     this.recent = recent;
     this.abi = new GuestAbi(instance.exports, shape);
     const g = instance.exports[FUEL_EXPORT];
@@ -60,11 +68,12 @@ export class GuestInstance {
   static create(module: WebAssembly.Module, shape: AbiShape, opts: InstanceOptions): GuestInstance {
     let memory: WebAssembly.Memory | null = null;
     const recent: string[] = [];
+    const output = new OutputBudget(opts.outputCounters);
     const lines = new LineBuffer((stream, line) => {
       recent.push(line);
       if (recent.length > LOG_LINES_KEPT) recent.shift();
       opts.print(stream, line);
-    });
+    }, output);
     const io = {
       memory: () => {
         if (!memory) throw new Error('memory is not available before instantiation completes');
@@ -83,7 +92,7 @@ export class GuestInstance {
       throw new GuestFailure(`instantiation failed: ${describe(err, null, opts)}`, { cause: err });
     }
     memory = instance.exports.memory as WebAssembly.Memory;
-    return new GuestInstance(instance, lines, recent, shape, opts);
+    return new GuestInstance(instance, lines, output, recent, shape, opts);
   }
 
   /** Memory grew past the high-water mark: rebuild before the next call (stub-runtime leaks). */
@@ -93,6 +102,7 @@ export class GuestInstance {
 
   hookText(name: string, input: string): string | null {
     if (this.fuelGlobal) this.fuelGlobal.value = this.opts.fuel;
+    this.output.beginCall();
     try {
       return this.abi.callText(name, input);
     } catch (err) {
@@ -102,6 +112,7 @@ export class GuestInstance {
 
   hookBytes(name: string, input: Uint8Array, sink: (out: Uint8Array) => void): boolean {
     if (this.fuelGlobal) this.fuelGlobal.value = this.opts.fuel;
+    this.output.beginCall();
     try {
       return this.abi.callBytes(name, input, sink);
     } catch (err) {
@@ -144,9 +155,13 @@ export class GuestInstance {
 
   /** Runs a lifecycle export with the larger start-up fuel budget, mapping throws to a reason. */
   private guard<T>(what: string, f: () => T): T {
-    if (this.fuelGlobal) this.fuelGlobal.value = Math.min(MAX_I32, this.opts.fuel * INIT_FUEL_FACTOR);
+    const budget = Math.min(MAX_I32, this.opts.fuel * INIT_FUEL_FACTOR);
+    if (this.fuelGlobal) this.fuelGlobal.value = budget;
+    this.output.beginCall();
     try {
-      return f();
+      const out = f();
+      if (this.fuelGlobal) this.startUpFuel += budget - (this.fuelGlobal.value as number);
+      return out;
     } catch (err) {
       this.lines.flush();
       const printed = this.recent.length ? `; plugin output: ${this.recent.join(' | ')}` : '';

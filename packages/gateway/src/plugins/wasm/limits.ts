@@ -46,8 +46,8 @@ export const WORKER_CHANNEL_BYTES = 1 << 20;
  */
 export const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
 /**
- * Calls waiting for a free worker, per worker, before new calls are refused (the plugin's
- * `on_error` then applies): past this, waiting only adds latency a client will not wait for.
+ * Calls waiting for a free worker, per worker, before new calls are refused (a 503 for the
+ * request, whatever `on_error` says: a guard is never skipped because it is busy).
  */
 export const WORKER_QUEUE_PER_INSTANCE = 256;
 /**
@@ -75,12 +75,19 @@ export const DOWNLOAD_MAX_REDIRECTS = 5;
 /** Printed output: a longer line is cut; lines kept for an `init` failure message. */
 export const LOG_LINE_MAX = 4096;
 export const LOG_LINES_KEPT = 20;
+/** What a plugin may print per hook call, and per second for all its instances (output-budget.ts). */
+export const OUTPUT_CALL_BYTES = 16 * 1024;
+export const OUTPUT_SECOND_BYTES = 64 * 1024;
+/** A log line's own weight, charged on top of its characters. */
+export const OUTPUT_LINE_COST = 64;
 
 export interface ResolvedLimits {
   memoryPages: number;
   /** 0 = no metering injected. */
   fuel: number;
   timeoutMs: number;
+  /** How long a call may wait for a free worker (default: timeoutMs). */
+  queueTimeoutMs: number;
   highWaterBytes: number;
   isolation: 'inline' | 'worker';
   instances: number;
@@ -109,6 +116,7 @@ export function resolveLimits(entry: PluginEntryConfig): ResolvedLimits {
     memoryPages,
     fuel: Math.floor(fuel),
     timeoutMs,
+    queueTimeoutMs: positive(l.queue_timeout_ms, 'limits.queue_timeout_ms', entry.name) ?? timeoutMs,
     highWaterBytes: Math.floor(memoryPages * WASM_PAGE * HIGH_WATER_RATIO),
     isolation,
     instances: n,

@@ -66,9 +66,36 @@ export class UnhealthyError extends Error {
   }
 }
 
+/**
+ * Builds (instantiate + `_start`/`_initialize` + `init`) are synchronous on the event loop: the next
+ * one waits this many times the last one's duration, so rebuilds take at most 1/(1+N) of the loop
+ * (5%) however often a plugin traps. A plugin whose `init` takes 1.5 s gets a new instance every
+ * 30 s at most, and wants `isolation: "worker"`.
+ */
+export const BUILD_SPACING_FACTOR = 19;
+/**
+ * A module whose start-up used at most this much fuel (about a millisecond of guest work) may
+ * still be rebuilt inside a call when a failure finds no spare left: cheaper than refusing the
+ * call. Fuel, not time, so the rule does not change with the machine's load. A costlier `init` is
+ * never run on the request path after a failure.
+ */
+export const SYNC_BUILD_MAX_FUEL = 1_000_000;
+
+/**
+ * One instance on the event loop, plus a spare built ahead of need: a call never runs `init`.
+ * After a failure the spare takes over at once and the next spare is built later, off the request
+ * path (a timer, spaced by BUILD_SPACING_FACTOR). Before, a trap's rebuild ran `init` on the event
+ * loop inside the next request (a 1.5 s stall per trap for a plugin with a slow `init`).
+ * A call that finds no instance at all (both used up faster than they can be rebuilt) is refused
+ * as a failure of the plugin (its `on_error` applies) rather than waiting for a build.
+ */
 export class InlineRunner implements Runner {
   private inst: GuestInstance | null = null;
-  private rebuildScheduled = false;
+  private spare: GuestInstance | null = null;
+  private buildTimer: NodeJS.Timeout | null = null;
+  /** performance.now() before which no build starts. */
+  private nextBuildAt = 0;
+  private startUpFuel = Infinity;
   private closed = false;
   readonly health: Health;
 
@@ -81,36 +108,37 @@ export class InlineRunner implements Runner {
     this.health = new Health(opts.name, log);
   }
 
-  /** Load-time canary: the first instance must start, or the load fails. */
+  /** Load-time canary: the first instance must start, or the load fails. The spare is built with it. */
   start(): GuestInstance {
-    this.inst = GuestInstance.create(this.module, this.shape, this.opts);
+    this.inst = this.build();
+    this.spare = GuestInstance.create(this.module, this.shape, this.opts);
     return this.inst;
   }
 
   call<T>(hook: string, input: string, parse: (out: string | null) => T): T {
     if (!this.health.healthy) throw new UnhealthyError(this.health.waitMs);
     if (this.closed) throw new GuestFailure('plugin was unloaded');
-    let inst = this.inst;
+    const inst = this.inst ?? this.promoteSpare() ?? (this.startUpFuel <= SYNC_BUILD_MAX_FUEL ? this.buildNow() : null);
     if (!inst) {
-      try {
-        inst = this.inst = GuestInstance.create(this.module, this.shape, this.opts);
-      } catch (err) {
-        this.health.failure((err as Error).message);
-        throw err;
-      }
+      // Not a new failure of the plugin (health is not charged again), but the hook did not run.
+      throw new GuestFailure('no instance ready: the last ones failed and the next is still being built (off the request path)');
     }
     let result: T;
     try {
       result = parse(inst.hookText(hook, input));
     } catch (err) {
-      // Whatever state the guest is in now cannot be trusted: drop it, rebuild off the request path.
+      // Whatever state the guest is in now cannot be trusted: drop it, the spare takes over.
       this.discard();
       this.health.failure((err as Error).message);
       throw err;
     }
     if (inst.overHighWater) {
       this.log.debug({ plugin: this.opts.name, memory_bytes: inst.abi.memory.byteLength }, 'wasm instance passed its memory high-water mark; recycling');
+      // Not a failure: the instance still works. Without a spare ready it is replaced at once.
       this.discard();
+      if (!this.inst) {
+        try { this.buildNow(); } catch { /* counted by buildNow; this call's answer stands */ }
+      }
     }
     this.health.success();
     return result;
@@ -126,8 +154,12 @@ export class InlineRunner implements Runner {
 
   async cleanup(): Promise<void> {
     this.closed = true;
+    if (this.buildTimer) clearTimeout(this.buildTimer);
+    this.buildTimer = null;
     const inst = this.inst;
     this.inst = null;
+    this.spare?.dispose();
+    this.spare = null;
     if (!inst) return;
     try {
       const rc = inst.cleanup();
@@ -137,22 +169,62 @@ export class InlineRunner implements Runner {
     }
   }
 
+  private buildNow(): GuestInstance {
+    try {
+      return (this.inst = this.build());
+    } catch (err) {
+      this.health.failure((err as Error).message);
+      throw err;
+    }
+  }
+
+  private promoteSpare(): GuestInstance | null {
+    const s = this.spare;
+    if (!s) return null;
+    this.inst = s;
+    this.spare = null;
+    this.scheduleBuild();
+    return s;
+  }
+
   private discard(): void {
     this.inst?.dispose();
     this.inst = null;
-    if (this.rebuildScheduled || this.closed) return;
-    this.rebuildScheduled = true;
-    // Rebuild between requests; if a call comes first it rebuilds synchronously.
+    this.promoteSpare();
+    this.scheduleBuild();
+  }
+
+  /** Instantiates and initialises one instance, timing it for the spacing rule. */
+  private build(): GuestInstance {
+    const t0 = performance.now();
+    try {
+      const inst = GuestInstance.create(this.module, this.shape, this.opts);
+      this.startUpFuel = inst.startUpFuel;
+      return inst;
+    } finally {
+      const t1 = performance.now();
+      this.nextBuildAt = t1 + (t1 - t0) * BUILD_SPACING_FACTOR;
+    }
+  }
+
+  private scheduleBuild(): void {
+    if (this.buildTimer || this.closed || (this.inst && this.spare)) return;
     const t = setTimeout(() => {
-      this.rebuildScheduled = false;
-      if (this.inst || this.closed || !this.health.healthy) return;
+      this.buildTimer = null;
+      if (this.closed || (this.inst && this.spare)) return;
       try {
-        this.inst = GuestInstance.create(this.module, this.shape, this.opts);
+        const fresh = this.build();
+        if (this.inst) this.spare = fresh;
+        else this.inst = fresh;
       } catch (err) {
         this.health.failure((err as Error).message);
         this.log.warn({ plugin: this.opts.name, err: (err as Error).message }, 'wasm plugin rebuild failed');
+        // A module whose start-up fails waits at least the health backoff before the next try.
+        this.nextBuildAt = Math.max(this.nextBuildAt, performance.now() + Math.max(this.health.waitMs, 100));
       }
-    }, 0);
+      this.scheduleBuild();
+    }, Math.max(0, this.nextBuildAt - performance.now()));
     t.unref();
+    this.buildTimer = t;
   }
 }

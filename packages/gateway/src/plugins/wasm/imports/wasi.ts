@@ -11,6 +11,7 @@
 import { getRandomValues } from 'node:crypto';
 
 import { LOG_LINE_MAX } from '../limits.js';
+import type { OutputBudget } from '../output-budget.js';
 
 const ESUCCESS = 0;
 const EBADF = 8;
@@ -46,28 +47,41 @@ export interface GuestIO {
   print(stream: Stream, line: string): void;
 }
 
-/** Splits the plugin's writes into lines; keeps partial lines until a newline or a flush. */
+/**
+ * Splits the plugin's writes into lines; keeps partial lines until a newline or a flush. Bytes and
+ * lines past the plugin's output budget are dropped before they are decoded (output-budget.ts).
+ */
 export class LineBuffer {
   private partial: Record<Stream, string> = { stdout: '', stderr: '' };
   private readonly decoder = new TextDecoder('utf-8'); // lossy on purpose: logs, not data
 
-  constructor(private readonly emit: (stream: Stream, line: string) => void) {}
+  constructor(private readonly emit: (stream: Stream, line: string) => void, private readonly budget?: OutputBudget) {}
 
   write(stream: Stream, bytes: Uint8Array): void {
-    let text = this.partial[stream] + this.decoder.decode(bytes);
+    let chunk = bytes;
+    if (this.budget) {
+      const n = this.budget.admitBytes(chunk.length);
+      if (n === 0) return;
+      if (n < chunk.length) chunk = chunk.subarray(0, n);
+    }
+    let text = this.partial[stream] + this.decoder.decode(chunk);
     let nl: number;
     while ((nl = text.indexOf('\n')) >= 0) {
-      this.emit(stream, text.slice(0, Math.min(nl, LOG_LINE_MAX)));
+      this.line(stream, text.slice(0, Math.min(nl, LOG_LINE_MAX)));
       text = text.slice(nl + 1);
     }
-    this.partial[stream] = text.length > LOG_LINE_MAX ? (this.emit(stream, text.slice(0, LOG_LINE_MAX)), '') : text;
+    this.partial[stream] = text.length > LOG_LINE_MAX ? (this.line(stream, text.slice(0, LOG_LINE_MAX)), '') : text;
   }
 
   flush(): void {
     for (const s of ['stdout', 'stderr'] as const) {
-      if (this.partial[s]) this.emit(s, this.partial[s]);
+      if (this.partial[s]) this.line(s, this.partial[s]);
       this.partial[s] = '';
     }
+  }
+
+  private line(stream: Stream, text: string): void {
+    if (!this.budget || this.budget.admitLine(text.length)) this.emit(stream, text);
   }
 }
 

@@ -33,14 +33,15 @@ const waitAsync = (Atomics as unknown as {
 }).waitAsync;
 
 /**
- * All workers busy and the queue full, or a queued call waited longer than `timeout_ms` for a
- * worker: the call is refused (its `on_error` applies), not counted as a plugin failure.
+ * All workers busy and the queue full, or a queued call waited longer than `queue_timeout_ms` for
+ * a worker: the call is refused. Not a plugin failure: the host answers 503 (GH_ERR_PLUGIN_BUSY)
+ * whatever `on_error` says, so load never turns a fail_open guard into a skipped one.
  */
 export class PoolBusyError extends Error {
   constructor(readonly queued: number, waitedMs?: number) {
     super(waitedMs === undefined
       ? `all plugin workers busy and ${queued} calls already queued`
-      : `all plugin workers busy: no worker free within ${Math.round(waitedMs)} ms (limits.timeout_ms)`);
+      : `all plugin workers busy: no worker free within ${Math.round(waitedMs)} ms (limits.queue_timeout_ms)`);
     this.name = 'PoolBusyError';
   }
 }
@@ -252,13 +253,13 @@ export class WorkerPool implements Runner {
       const spare = (this.spare = this.spawn());
       spare.ready.catch((err: Error) => this.log.warn({ plugin: this.opts.name, err: err.message }, 'wasm spare worker failed to start'));
     }
-    // A call that waited past timeout_ms is refused rather than run late: queued behind a plugin
+    // A call that waited past queue_timeout_ms (default timeout_ms) is refused rather than run late: queued behind a plugin
     // that spins to its deadline on every call, the last of 256 would otherwise wait 256 deadlines.
     // Checked here, when a worker frees up, so queueing costs no timer; a call thus waits at most
     // about two deadlines (its own, then the end of the run under way) before it runs or is refused.
     let next = this.waiting.shift();
     const now = next ? performance.now() : 0;
-    while (next && now - next.since > this.limits.timeoutMs) {
+    while (next && now - next.since > this.limits.queueTimeoutMs) {
       next.refuse(new PoolBusyError(this.waiting.length, now - next.since));
       next = this.waiting.shift();
     }
