@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { configSchema, type ParsedConfig } from './schema.js';
 import { formatPath, resolveEnvRefs } from './env-refs.js';
+import { PriceTable } from '../pricing/table.js';
 import { buildProviders, type ProviderSettings } from './providers.js';
 
 /** A config that cannot be used; the message names the JSON path and what was expected. */
@@ -30,6 +31,8 @@ export interface GatewayConfig {
   server: { host: string; port: number };
   /** admin.token with its env reference resolved; undefined when none is configured. */
   adminToken: string | undefined;
+  /** Prices per provider/model (shipped table + `pricing` overrides) for cost in metrics, logs and budgets. */
+  pricing: PriceTable;
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -84,5 +87,6 @@ export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: strin
     plugins: cfg.plugins,
     server: { host: cfg.server?.host ?? '127.0.0.1', port: cfg.server?.port ?? 8080 },
     adminToken,
+    pricing: new PriceTable(cfg.pricing, new Map([...providers].map(([name, p]) => [name, p.adapter.kind]))),
   });
 }

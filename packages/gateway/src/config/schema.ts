@@ -114,6 +114,12 @@ export const clientSchema = z.looseObject({
   max_messages: z.number().int().min(1).default(2048),
 });
 
+/** Our own: USD per million tokens, keyed `<provider>/<model>`; overrides the shipped table. */
+export const priceSchema = z.strictObject({
+  input_per_mtok: z.number().nonnegative(),
+  output_per_mtok: z.number().nonnegative(),
+});
+
 export const configSchema = z.looseObject({
   $schema: z.string().optional(),
   client: clientSchema.default(() => clientSchema.parse({})),
@@ -125,6 +131,7 @@ export const configSchema = z.looseObject({
     token: z.string().min(1).describe('the admin bearer token, as "env.NAME" to read it from the environment').optional(),
   }).optional(),
   /** Our own: where the server listens unless the command line says otherwise. */
+  pricing: z.record(z.string().regex(/^[^/]+\/.+$/, '"<provider>/<model>"'), priceSchema).default({}),
   server: z.looseObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).optional(),
 });
 
