@@ -8,6 +8,10 @@ import { PluginPipeline } from './plugins/pipeline.js';
 import { createAdmin, type AdminLayer } from './admin/index.js';
 import { createGatewayServer, cutStreams, type GatewayServer } from './transport/server.js';
 import { Gateway } from './core/gateway.js';
+import { combineObservers, type RequestObserver } from './core/observer.js';
+import { accessLog } from './observability/access-log.js';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { metricsMount } from './observability/metrics-endpoint.js';
 
 export interface StartOptions {
   port?: number;
@@ -20,6 +24,8 @@ export interface StartOptions {
 export interface RunningGateway {
   gateway: Gateway;
   server: GatewayServer;
+  /** The prom-client series behind GET /metrics; undefined when `metrics.enabled` is false. */
+  metrics: GatewayMetrics | undefined;
   /** The management API: other layers register their /api routes on `admin.router`. */
   admin: AdminLayer;
   url: string;
@@ -36,7 +42,11 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     cacheDir: opts.cacheDir ?? process.env.GATEHOUSE_CACHE_DIR ?? join(tmpdir(), 'gatehouse-cache'),
     log: log.child({ component: 'plugins' }),
   });
-  const gateway = new Gateway(config, new PluginPipeline(entries), log);
+  const observers: RequestObserver[] = [];
+  if (log.isLevelEnabled('info')) observers.push(accessLog(log));
+  const metrics = config.metricsEnabled ? createMetrics(knownModels(config)) : undefined;
+  if (metrics) observers.push(metrics);
+  const gateway = new Gateway(config, new PluginPipeline(entries), log, undefined, combineObservers(observers));
   const admin = createAdmin({
     token: config.adminToken,
     log: log.child({ component: 'admin' }),
@@ -44,7 +54,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     maxBodyBytes: Math.max(config.maxBodyBytes, 64 * 1024 * 1024),
     bodyTimeoutMs: config.bodyTimeoutMs,
   });
-  const server = createGatewayServer(gateway, { mounts: [admin.mount] });
+  const server = createGatewayServer(gateway, { mounts: metrics ? [admin.mount, metricsMount(metrics.registry)] : [admin.mount] });
   const host = opts.host ?? config.server.host;
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
@@ -58,6 +68,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   return {
     gateway,
     server,
+    metrics,
     admin,
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -76,4 +87,14 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       return closing;
     },
   };
+}
+
+/** `provider/model` pairs that may appear as a metrics label: configured on a key, or priced. */
+function knownModels(config: GatewayConfig): Set<string> {
+  const out = new Set<string>();
+  for (const p of config.providers.values()) {
+    for (const m of p.models) out.add(`${p.name}/${m}`);
+    for (const key of config.pricing.keys()) if (key.startsWith(`${p.name}/`) || key.startsWith(`${p.adapter.kind}/`)) out.add(`${p.name}/${key.slice(key.indexOf('/') + 1)}`);
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 
 import { withNodeFlags } from './node-flags.js';
+import { serveClusterMetrics } from '../observability/metrics-endpoint.js';
 
 /**
  * `--workers N`: N processes serve the same port, each with its own plugin instances. The OS
@@ -14,6 +15,7 @@ export interface WorkerReady { type: 'gatehouse:listening'; url: string; banner:
 export function runPrimary(workers: number): Promise<number> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ execArgv: withNodeFlags(process.execArgv) });
+  serveClusterMetrics();
   return new Promise((resolve) => {
     const ready = new Set<number>();
     let banner = '';

@@ -40,7 +40,7 @@ export async function serve(args: ServeArgs): Promise<number> {
     const { runPrimary } = await import('./cluster.js');
     process.exit(await runPrimary(workers));
   }
-  const log = createLogger();
+  const log = createLogger({ configLevel: config.logLevel });
   let running;
   try {
     running = await startGateway(config, { port, host: args.host, log });

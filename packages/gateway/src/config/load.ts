@@ -33,6 +33,10 @@ export interface GatewayConfig {
   adminToken: string | undefined;
   /** Prices per provider/model (shipped table + `pricing` overrides) for cost in metrics, logs and budgets. */
   pricing: PriceTable;
+  /** `logging.level` from the file (GATEHOUSE_LOG_LEVEL overrides it). */
+  logLevel: string;
+  /** `metrics.enabled` (default true): GET /metrics and the request/plugin series behind it. */
+  metricsEnabled: boolean;
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -87,6 +91,8 @@ export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: strin
     plugins: cfg.plugins,
     server: { host: cfg.server?.host ?? '127.0.0.1', port: cfg.server?.port ?? 8080 },
     adminToken,
+    logLevel: cfg.logging?.level ?? 'info',
+    metricsEnabled: cfg.metrics?.enabled ?? true,
     pricing: new PriceTable(cfg.pricing, new Map([...providers].map(([name, p]) => [name, p.adapter.kind]))),
   });
 }

@@ -131,6 +131,10 @@ export const configSchema = z.looseObject({
     token: z.string().min(1).describe('the admin bearer token, as "env.NAME" to read it from the environment').optional(),
   }).optional(),
   /** Our own: where the server listens unless the command line says otherwise. */
+  /** Our own: log level (GATEHOUSE_LOG_LEVEL wins). */
+  logging: z.looseObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).optional(),
+  /** Our own: Prometheus series at GET /metrics (on unless false). */
+  metrics: z.looseObject({ enabled: z.boolean().default(true) }).optional(),
   pricing: z.record(z.string().regex(/^[^/]+\/.+$/, '"<provider>/<model>"'), priceSchema).default({}),
   server: z.looseObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).optional(),
 });

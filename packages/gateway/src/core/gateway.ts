@@ -3,6 +3,7 @@ import type { Logger } from '../observability/log.js';
 import { PluginPipeline } from '../plugins/pipeline.js';
 import { UpstreamClient } from '../providers/upstream-client.js';
 import type { ModelEntry } from '../schema/openai.js';
+import { hookTraces, type RequestObserver } from './observer.js';
 import { Router } from './route.js';
 
 /**
@@ -15,19 +16,30 @@ export class Gateway {
   readonly pipeline: PluginPipeline;
   readonly http: UpstreamClient;
   readonly log: Logger;
+  /** Access log, metrics, log store; undefined when nothing observes (then no summary is built). */
+  readonly observer: RequestObserver | undefined;
   readonly startedAt = Date.now();
   #inflight = 0;
   #idleWaiters: Array<() => void> = [];
   #closed = false;
 
-  constructor(config: GatewayConfig, pipeline: PluginPipeline, log: Logger, http = new UpstreamClient()) {
+  constructor(config: GatewayConfig, pipeline: PluginPipeline, log: Logger, http = new UpstreamClient(), observer?: RequestObserver) {
     this.config = config;
     this.router = new Router(config.providers);
     this.pipeline = pipeline;
     this.http = http;
     this.log = log;
-    if (log.isLevelEnabled('debug') && pipeline.entries.length > 0) {
-      pipeline.onTiming = (plugin, hook, ms) => log.debug({ plugin, hook, ms: Number(ms.toFixed(3)) }, 'plugin hook timing');
+    this.observer = observer;
+    const debug = log.isLevelEnabled('debug');
+    const onHook = observer?.hookCalled;
+    const trace = observer?.wantsTrace === true;
+    if (pipeline.entries.length > 0 && (debug || onHook || trace)) {
+      pipeline.onTiming = (ctx, plugin, hook, ms, outcome) => {
+        if (debug) log.debug({ request_id: ctx.requestId, plugin, hook, ms: Number(ms.toFixed(3)), outcome }, 'plugin hook');
+        const call = { plugin, hook, ms, outcome };
+        if (onHook) onHook(call);
+        if (trace) hookTraces.get(ctx)?.push(call);
+      };
     }
     pipeline.onFramingDropped = (plugin, headers) => {
       log.warn({ plugin, headers }, 'plugin set headers the gateway owns (message framing); dropped, logged once per plugin');

@@ -18,6 +18,7 @@ import { withoutSecrets } from './redact.js';
 import { callWithRetries, type CallOutcome } from './retry.js';
 import type { Target } from './route.js';
 import { completionToChunks } from './stream-convert.js';
+import { hookTraces, type RequestSummary } from './observer.js';
 
 
 /** Per-request state threaded through the steps below. */
@@ -32,6 +33,18 @@ interface Exchange {
   startedAt: number;
   /** Time spent waiting on providers, to report the gateway's own overhead. */
   upstreamMs: number;
+  /** What observers are told (set only when some observer is registered). */
+  obs: ObservedFacts | undefined;
+}
+
+interface ObservedFacts {
+  provider: string | undefined;
+  model: string | undefined;
+  status: number;
+  stream: boolean;
+  ttftMs: number | undefined;
+  usage: { prompt_tokens?: number; completion_tokens?: number; input_tokens?: number; output_tokens?: number } | undefined;
+  errorCode: string | undefined;
 }
 
 /**
@@ -47,7 +60,14 @@ export async function runInference(gw: Gateway, inbound: InboundRequest, sink: R
     http: gw.pipeline.needsHttpView ? toHttpRequest(inbound) : undefined,
     startedAt: inbound.receivedAt,
     upstreamMs: 0,
+    obs: undefined,
   };
+  const observer = gw.observer;
+  if (observer) {
+    ex.obs = { provider: undefined, model: undefined, status: 0, stream: false, ttftMs: undefined, usage: undefined, errorCode: undefined };
+    observer.requestStarted?.(inbound.path);
+    if (observer.wantsTrace) hookTraces.set(ctx, []);
+  }
   try {
     let body: Uint8Array | null = inbound.body;
     if (ex.http && gw.pipeline.hasHttpPre) {
@@ -77,6 +97,48 @@ export async function runInference(gw: Gateway, inbound: InboundRequest, sink: R
       } catch { /* the connection is gone */ }
     });
   }
+  if (ex.obs) report(ex, ex.obs);
+}
+
+/** Tells the observers how the request went; never throws into the request. */
+function report(ex: Exchange, o: ObservedFacts): void {
+  const { gw, inbound } = ex;
+  const totalMs = performance.now() - ex.startedAt;
+  const u = o.usage;
+  const inputTokens = u ? u.prompt_tokens ?? u.input_tokens : undefined;
+  const outputTokens = u ? u.completion_tokens ?? u.output_tokens : undefined;
+  const summary: RequestSummary = {
+    requestId: ex.ctx.requestId,
+    method: inbound.method,
+    route: inbound.path,
+    front: inbound.front,
+    provider: o.provider,
+    model: o.model,
+    status: o.status,
+    stream: o.stream,
+    startedAtMs: Date.now() - totalMs,
+    totalMs,
+    upstreamMs: ex.upstreamMs,
+    overheadMs: Math.max(0, totalMs - ex.upstreamMs),
+    ttftMs: o.ttftMs,
+    inputTokens,
+    outputTokens,
+    costUsd: u && o.provider && o.model ? gw.config.pricing.costOf(o.provider, o.model, u) : undefined,
+    errorCode: o.errorCode,
+    virtualKey: undefined,
+    hooks: hookTraces.get(ex.ctx),
+  };
+  try {
+    gw.observer!.requestFinished(summary);
+  } catch (err) {
+    gw.log.error({ request_id: summary.requestId, err: describe(err) }, 'request observer failed');
+  }
+}
+
+/** The provider's token counts from an answer (OpenAI's or Anthropic's spelling), if it has them. */
+function usageOf(body: unknown): ObservedFacts['usage'] {
+  const u = (body as { usage?: unknown } | null)?.usage;
+  return u && typeof u === 'object' ? (u as ObservedFacts['usage']) : undefined;
 }
 
 async function attemptTargets(ex: Exchange, base: LLMRequest, targets: Target[]): Promise<void> {
@@ -103,6 +165,7 @@ async function attemptTargets(ex: Exchange, base: LLMRequest, targets: Target[])
         target = gw.router.resolve(`${req.provider}/${req.model}`);
       }
     }
+    if (ex.obs) { ex.obs.provider = target.provider.name; ex.obs.model = target.model; }
     if (!shortCircuited) {
       if (!adapterOffers(target.provider.adapter, req.request_type)) {
         gwErr = unsupportedType(target.provider.name, req.request_type, ex.inbound.front === 'openai' ? '' : `, so the ${ex.inbound.front} front cannot be translated to it`);
@@ -157,6 +220,7 @@ async function sendLLMResponse(ex: Exchange, target: Target, req: LLMRequest, re
     return streamOut(ex, target, req, { kind: 'stream', first: chunks[0], rest: it }, ex.gw.pipeline.entries.length, false);
   }
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': ex.ctx.requestId, 'x-gatehouse-provider': target.provider.name };
+  if (ex.obs) ex.obs.usage = usageOf(responseBody(resp));
   if (codec) {
     const out = codec.render(resp, req);
     headers['content-type'] = out.contentType;
@@ -180,6 +244,9 @@ async function streamOut(ex: Exchange, target: Target, req: LLMRequest, outcome:
   // For a stream, the overhead reported is the gateway's time before the first event.
   headers['x-gatehouse-overhead-ms'] = overheadMs(ex);
   sink.startStream(200, headers);
+  const obs = ex.obs;
+  if (obs) { obs.status = 200; obs.stream = true; }
+  let lastJson: string | undefined;
   const encoder = ex.inbound.codec?.encoder(req);
   const key = RESPONSE_KEY[req.request_type];
   let chunk = outcome.first;
@@ -191,6 +258,10 @@ async function streamOut(ex: Exchange, target: Target, req: LLMRequest, outcome:
       if (runPost && pipeline.hasPostLLM) out = await postHookChunk(ex, chunk, ran, key);
       if (out && ex.http && pipeline.hasStreamChunk) out = await pipeline.runStreamChunk(ctx, ex.http, out);
       if (out) {
+        if (obs) {
+          obs.ttftMs ??= performance.now() - ex.startedAt;
+          lastJson = out.json;
+        }
         const w = encoder ? writeFrames(sink, encoder.event(out)) : sink.writeEvent(out.json);
         if (w) await w;
       }
@@ -205,6 +276,7 @@ async function streamOut(ex: Exchange, target: Target, req: LLMRequest, outcome:
     }
   } catch (err) {
     const e = withoutKeys(gw, toError(err));
+    if (ex.obs) ex.obs.errorCode = e.code;
     if (!sink.signal.aborted) {
       gw.log.warn({ request_id: ctx.requestId, provider: target.provider.name, code: e.code, err: e.message }, 'stream ended with an error');
       const frame = streamErrorEvent(ex.inbound.front, e, ctx.requestId);
@@ -214,6 +286,8 @@ async function streamOut(ex: Exchange, target: Target, req: LLMRequest, outcome:
     if (!completed) await it.return?.().catch(() => undefined);
     sink.endStream();
   }
+  // Usage comes in the last event (stream_options.include_usage); read once, at the end.
+  if (obs && lastJson !== undefined && lastJson.includes('"usage"')) obs.usage = usageOf(JSON.parse(lastJson));
   if (!completed && sink.signal.aborted && !sink.wasCut) logClientLeft(ex, target.provider.name, 'stream');
   if (ex.http && pipeline.hasHttpPost) await pipeline.runHttpPost(ctx, ex.http, { status_code: 200, headers, body: null });
 }
@@ -233,6 +307,7 @@ async function sendPassthrough(ex: Exchange, target: Target, out: Extract<CallOu
   headers['cache-control'] = 'no-cache';
   headers['x-gatehouse-overhead-ms'] = overheadMs(ex);
   sink.startStream(200, headers);
+  if (ex.obs) { ex.obs.status = 200; ex.obs.stream = true; }
   const it = out.body[Symbol.asyncIterator]();
   let completed = false;
   try {
@@ -246,6 +321,7 @@ async function sendPassthrough(ex: Exchange, target: Target, out: Extract<CallOu
     completed = !sink.signal.aborted;
   } catch (err) {
     const e = withoutKeys(gw, toError(err));
+    if (ex.obs) ex.obs.errorCode = e.code;
     if (!sink.signal.aborted) {
       gw.log.warn({ request_id: ctx.requestId, provider: target.provider.name, code: e.code, err: e.message }, 'stream ended with an error');
       const frame = streamErrorEvent(ex.inbound.front, e, ctx.requestId);
@@ -282,6 +358,7 @@ async function postHookChunk(ex: Exchange, chunk: StreamChunk, ran: number, key:
 async function finish(ex: Exchange, resp: HttpResponseData, ran?: number): Promise<void> {
   if (ex.http && ex.gw.pipeline.hasHttpPost) await ex.gw.pipeline.runHttpPost(ex.ctx, ex.http, resp, ran);
   resp.headers['x-gatehouse-overhead-ms'] = overheadMs(ex);
+  if (ex.obs) ex.obs.status = resp.status_code;
   ex.sink.send(resp.status_code, resp.headers, resp.body);
 }
 
@@ -291,6 +368,7 @@ function overheadMs(ex: Exchange): string {
 }
 
 function errorResponse(ex: Exchange, e: GatewayError, target?: Target): HttpResponseData {
+  if (ex.obs) ex.obs.errorCode = e.code;
   if (e.status >= 500) ex.gw.log.warn({ request_id: ex.ctx.requestId, code: e.code, status: e.status, err: e.message }, 'request failed');
   else if (e.code === 'GH_ERR_CLIENT_CLOSED') logClientLeft(ex, e.provider, 'request');
   const r = renderError(ex.inbound.front, e, ex.ctx.requestId);

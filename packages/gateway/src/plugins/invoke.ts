@@ -5,8 +5,14 @@ import { PluginRejection, type OnError, type PluginEntry } from './plugin.js';
 
 export type HookName = 'httpTransportPreHook' | 'httpTransportPostHook' | 'httpTransportStreamChunkHook' | 'preLLMHook' | 'postLLMHook';
 
-/** Receives each hook's duration; set only when debug logging is on, so timing costs nothing otherwise. */
-export type HookTimer = (plugin: string, hook: HookName, ms: number) => void;
+/** What one hook call did: the metrics' outcome label and the request trace's. */
+export type HookOutcome = 'ok' | 'modified' | 'short_circuit' | 'error' | 'skipped' | 'timeout' | 'trap';
+
+/**
+ * Receives each hook call's duration and outcome; set only when something observes hooks (debug
+ * logs, metrics, the log store), so timing costs nothing otherwise.
+ */
+export type HookTimer = (ctx: RequestContext, plugin: string, hook: HookName, ms: number, outcome: HookOutcome) => void;
 
 /**
  * A hook's result, synchronous when the hook was: awaiting a value that is already there still costs
@@ -68,6 +74,7 @@ export function invokeHook<T>(
   if (entry.plugin.isHealthy && !entry.plugin.isHealthy()) {
     const err = new GatewayError('GH_ERR_PLUGIN_UNHEALTHY', `plugin "${entry.name}" is unhealthy (failing repeatedly); ${hook} not run`);
     failures.record({ plugin: entry.name, hook, requestId: ctx.requestId, error: err, policy });
+    pipeline.onTiming?.(ctx, entry.name, hook, 0, 'skipped');
     if (policy === 'fail_open') return SKIPPED;
     throw err;
   }
@@ -76,6 +83,8 @@ export function invokeHook<T>(
   const t0 = timer ? performance.now() : 0;
   const fail = (err: unknown): typeof SKIPPED => {
     keepRequestId(ctx, requestId);
+    const rejected = err instanceof PluginRejection || isForeignRejection(err);
+    if (timer) timer(ctx, entry.name, hook, performance.now() - t0, rejected ? 'short_circuit' : failureOutcome(err));
     if (err instanceof PluginRejection) throw err;
     // A rejection from another copy of the class (a plugin that bundled its own gateway types).
     if (isForeignRejection(err)) throw new PluginRejection(err.error);
@@ -84,10 +93,11 @@ export function invokeHook<T>(
     throw new GatewayError('GH_ERR_PLUGIN_FAILED', `plugin "${entry.name}" failed in ${hook}: ${reason(err)}`, { cause: err, allowFallbacks: false });
   };
   const settle = (value: T): T | typeof SKIPPED => {
-    if (timer) timer(entry.name, hook, performance.now() - t0);
     keepRequestId(ctx, requestId);
     const bad = check?.(value);
-    return bad === undefined ? value : fail(new Error(bad));
+    if (bad !== undefined) return fail(new Error(bad));
+    if (timer) timer(ctx, entry.name, hook, performance.now() - t0, valueOutcome(hook, value));
+    return value;
   };
   let out: T | Promise<T>;
   try {
@@ -97,6 +107,28 @@ export function invokeHook<T>(
   }
   if (!isThenable(out)) return settle(out);
   return (entry.timeoutMs ? withDeadline(out, entry.timeoutMs, entry.name, hook) : out).then(settle, fail);
+}
+
+/**
+ * A hook's answer, read cheaply: what it returned, not what it changed in place (an in-place edit
+ * of the request counts as `ok`). A chunk hook returning null dropped the event: `modified`.
+ */
+function valueOutcome(hook: HookName, v: unknown): HookOutcome {
+  if (hook === 'httpTransportStreamChunkHook') return v === null ? 'modified' : 'ok';
+  if (v === null || v === undefined || typeof v !== 'object') return 'ok';
+  if (hook === 'httpTransportPreHook') return 'short_circuit';
+  const o = v as { shortCircuit?: unknown; request?: unknown; response?: unknown; error?: unknown };
+  if (hook === 'preLLMHook') return o.shortCircuit ? 'short_circuit' : o.request ? 'modified' : 'ok';
+  if (hook === 'postLLMHook') return o.response || o.error ? 'modified' : 'ok';
+  return 'ok';
+}
+
+/** A failure's kind: a deadline passed, the sandbox trapped (incl. fuel), or anything else. */
+function failureOutcome(err: unknown): HookOutcome {
+  const text = String((err as { reason?: unknown } | null)?.reason ?? (err instanceof Error ? err.message : err));
+  if (/did not finish within|deadline|timed out/i.test(text)) return 'timeout';
+  if (/^(trap|abort|proc_exit)\b|fuel exhausted|stack overflow|unreachable|out of bounds|RuntimeError/i.test(text)) return 'trap';
+  return 'error';
 }
 
 /** Puts the request id back when a hook overwrote or deleted it, or replaced `ctx.values`. */

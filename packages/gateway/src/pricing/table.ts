@@ -32,6 +32,11 @@ export class PriceTable {
     this.kinds = kinds;
   }
 
+  /** Every priced `provider/model`. */
+  keys(): IterableIterator<string> {
+    return this.prices.keys();
+  }
+
   /** The price of `model` at `provider`, or undefined when neither the table nor an override knows it. */
   priceOf(provider: string, model: string): Price | undefined {
     const key = `${provider}/${model}`;
