@@ -106,7 +106,7 @@ test('/metrics counts requests, tokens, cost and per-plugin outcomes (trap, time
     // parse-prometheus-text-format drops histogram labels: histogram counts come from prom-client's registry.
     const histCount = async (name: string, labels: Record<string, string>): Promise<number> => {
       const m = await gw.metrics!.registry.getSingleMetric(name)!.get();
-      return m.values.filter((v) => v.metricName === `${name}_count` && Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((a, v) => a + v.value, 0);
+      return m.values.filter((v) => (v as { metricName?: string }).metricName === `${name}_count` && Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((a, v) => a + v.value, 0);
     };
     assert.ok(fams.get('gatehouse_request_duration_seconds')?.type === 'HISTOGRAM');
     assert.equal(await histCount('gatehouse_request_duration_seconds', { provider: 'openai', model: 'gpt-4o', route: '/v1/chat/completions' }), 6);
