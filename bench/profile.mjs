@@ -21,9 +21,9 @@ const PIN = spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).s
 const pinned = (cpu, cmd, args) => (PIN ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args]);
 const plugins = {
   'gh-none': [],
-  'gh-native': [{ name: 'native', path: join(BENCH, 'plugins/every-hook.mjs') }],
-  'gh-wasm-inline': [{ name: 'wasm', path: join(BENCH, 'plugins/every-hook.wasm'), isolation: 'inline' }],
-  'gh-wasm-worker': [{ name: 'wasm', path: join(BENCH, 'plugins/every-hook.wasm'), isolation: 'worker' }],
+  'gh-native': [{ name: 'native', enabled: true, path: join(BENCH, 'plugins/every-hook.mjs') }],
+  'gh-wasm-inline': [{ name: 'wasm', enabled: true, path: join(BENCH, 'plugins/every-hook.wasm'), isolation: 'inline' }],
+  'gh-wasm-worker': [{ name: 'wasm', enabled: true, path: join(BENCH, 'plugins/every-hook.wasm'), isolation: 'worker' }],
 }[TARGET];
 if (!plugins) { console.error(`unknown --target ${TARGET}`); process.exit(2); }
 

@@ -267,9 +267,9 @@ const NATIVE = join(BENCH, 'plugins/every-hook.mjs');
 const WASM = join(BENCH, 'plugins/every-hook.wasm');
 const gatehousePlugins = {
   'gh-none': [],
-  'gh-native': [{ name: 'native-every-hook', path: NATIVE, config: { id: 'n1' } }],
-  'gh-wasm-inline': [{ name: 'wasm-every-hook', path: WASM, isolation: 'inline', config: {} }],
-  'gh-wasm-worker': [{ name: 'wasm-every-hook', path: WASM, isolation: 'worker', config: {} }],
+  'gh-native': [{ name: 'native-every-hook', enabled: true, path: NATIVE, config: { id: 'n1' } }],
+  'gh-wasm-inline': [{ name: 'wasm-every-hook', enabled: true, path: WASM, isolation: 'inline', config: {} }],
+  'gh-wasm-worker': [{ name: 'wasm-every-hook', enabled: true, path: WASM, isolation: 'worker', config: {} }],
   'gh-three': [1, 2, 3].map((i) => ({ name: `native-every-hook-${i}`, path: NATIVE, config: { id: `n${i}` } })),
 };
 const DESCRIPTIONS = {

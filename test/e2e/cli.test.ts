@@ -84,7 +84,7 @@ test('--workers 2: two processes share the port; SIGTERM stops them all with exi
 });
 
 test('--workers: a worker that cannot start stops the whole gateway with its reason', async () => {
-  const file = writeConfig({ providers: { mock: { keys: [{ value: '' }] } }, plugins: [{ name: 'ghost', path: './does-not-exist.mjs' }] });
+  const file = writeConfig({ providers: { mock: { keys: [{ value: '' }] } }, plugins: [{ name: 'ghost', enabled: true, path: './does-not-exist.mjs' }] });
   const r = await runCli(['serve', '-c', file, '--port', '0', '--workers', '2']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /plugin "ghost" \(\.\/does-not-exist\.mjs\) failed to load/);

@@ -126,6 +126,24 @@ describe('gatehouse plugin', { concurrency: 4 }, () => {
     assert.match(shape.stdout, /FAIL output rejected: "context" must be an object, got an array/);
   });
 
+  test('malloc returning address 0 is accepted; inspect and test warn that it overwrites static data', async () => {
+    // The documents' bump allocator: the heap starts at 0, so the first block is address 0.
+    const zero = watFile(`(module
+      (memory (export "memory") 1)
+      ${bumpMalloc(0)}
+      (func (export "free") (param i32) (global.set $bump (i32.const 0)))
+      (data (i32.const 2048) "{\\"context\\":{}}")
+      (func (export "pre_hook") (param i32 i32) (result i64)
+        (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 14))))`);
+    const ins = await plugin('inspect', zero);
+    assert.equal(ins.code, 0, ins.stdout + ins.stderr);
+    assert.match(ins.stdout, /WARN malloc returned address 0: valid memory.*overwrites|WARN malloc returned address 0: valid memory, so the gateway accepts it, but an allocator that starts at 0 writes over the module's static data/);
+    const t = await plugin('test', zero, '--calls', '100');
+    assert.equal(t.code, 0, t.stdout + t.stderr);
+    assert.match(t.stdout, /WARN the allocator hands out address 0/);
+    assert.match(t.stdout, /PASS pre_hook: output parses/);
+  });
+
   test('test: a good plugin passes every check (exit 0)', async () => {
     const r = await plugin('test', fx('rust-hello/rust-hello.wasm'), '--calls', '3000');
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -142,11 +160,14 @@ describe('gatehouse plugin', { concurrency: 4 }, () => {
     assert.match(r.stdout, /--runtime stub/);
   });
 
-  test('test: a plugin that drops the context, or leaks, or cannot load fails (exit 1)', async () => {
-    const drops = await plugin('test', constantPlugin('{"context":{"mine":1}}'), '--calls', '100');
+  test('test: a plugin that removes others\' context keys, or leaks, or cannot load fails (exit 1)', async () => {
+    // Returning only its own keys is fine: the gateway merges (Bifrost's pass-through is "context": {}).
+    const own = await plugin('test', constantPlugin('{"context":{"mine":1}}'), '--calls', '100');
+    assert.match(own.stdout, /PASS context values survive every hook of a request/);
+    const drops = await plugin('test', constantPlugin('{"context":{"conformance.probe":null}}'), '--calls', '100');
     assert.equal(drops.code, 1);
     assert.match(drops.stdout, /FAIL context values survive every hook of a request/);
-    assert.match(drops.stdout, /pre_hook dropped "conformance\.probe" \(set by the gateway\)/);
+    assert.match(drops.stdout, /pre_hook removed "conformance\.probe" \(set by the gateway\) by returning it as null/);
 
     const leaks = await plugin('test', constantPlugin('{}', '(drop (memory.grow (i32.const 1)))'), '--calls', '1000');
     assert.equal(leaks.code, 1);

@@ -61,8 +61,8 @@ function config(markers: string, graceSeconds: number, chunkDelayMs: number): st
     providers: { mock: { keys: [{ value: '', models: [] }], meta_config: { chunk_delay_ms: chunkDelayMs } } },
     client: { shutdown_grace_seconds: graceSeconds },
     plugins: [
-      { name: 'marker', path: NATIVE, config: { dir: markers } },
-      { name: 'bye-wasm', path: WASM },
+      { name: 'marker', enabled: true, path: NATIVE, config: { dir: markers } },
+      { name: 'bye-wasm', enabled: true, path: WASM },
     ],
   });
 }

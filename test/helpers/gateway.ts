@@ -17,9 +17,18 @@ export async function startTestGateway(raw: Record<string, unknown>, opts: { bas
       cb();
     },
   });
-  const config = buildConfig(raw, { baseDir: opts.baseDir ?? process.cwd(), env: opts.env ?? process.env });
+  const config = buildConfig(withEnabledPlugins(raw), { baseDir: opts.baseDir ?? process.cwd(), env: opts.env ?? process.env });
   const running = await startGateway(config, { port: 0, host: '127.0.0.1', log: createLogger({ level: 'debug', destination }) });
   return Object.assign(running, { baseURL: `${running.url}/v1`, logs });
+}
+
+/**
+ * Test configs list the plugins they mean to run: each entry without `enabled` gets `enabled: true`
+ * (a user's config must say it; the rule itself is tested with `buildConfig` directly).
+ */
+function withEnabledPlugins(raw: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(raw.plugins)) return raw;
+  return { ...raw, plugins: raw.plugins.map((p: unknown) => (p && typeof p === 'object' && !('enabled' in p) ? { enabled: true, ...p } : p)) };
 }
 
 /** A config with the built-in mock provider serving any model. */

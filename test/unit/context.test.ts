@@ -22,6 +22,21 @@ test('context JSON text: reused while unchanged, rebuilt on any change, never ca
   nested.n = 2;
   assert.equal(json(), '{"request_id":"r1","o":{"n":2}}');
   ctx.merge({ b: 'x' });
+  assert.equal(json(), '{"request_id":"r1","o":{"n":2},"b":"x"}');
+  ctx.merge({ o: null });
   assert.equal(json(), '{"request_id":"r1","b":"x"}');
   assert.equal(json(), JSON.stringify(ctx.values));
+});
+
+test('merge: a returned key sets, a left-out key is kept, null removes; reserved keys and request_id are protected', () => {
+  const ctx = new RequestContext('r1');
+  ctx.setValue('a', 1);
+  ctx.setValue('b', 2);
+  ctx.setReserved('gatehouse.route', 'x');
+  ctx.merge({});
+  assert.deepEqual(ctx.values, { request_id: 'r1', a: 1, b: 2, 'gatehouse.route': 'x' }, '{} changes nothing');
+  ctx.merge({ a: 10, b: null, c: [1], request_id: 'forged', 'gatehouse.route': null, 'gatehouse.new': 1 });
+  assert.deepEqual(ctx.values, { request_id: 'r1', a: 10, c: [1], 'gatehouse.route': 'x' });
+  for (const bad of [null, [], 'str', 3]) ctx.merge(bad);
+  assert.deepEqual(ctx.values, { request_id: 'r1', a: 10, c: [1], 'gatehouse.route': 'x' }, 'a non-object is ignored');
 });

@@ -37,6 +37,7 @@ export interface RunningGateway {
 /** Loads plugins (a failure throws before anything listens), builds the gateway and listens. */
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
   const log = opts.log ?? createLogger();
+  for (const w of config.warnings) log.warn({ component: 'config' }, w);
   const entries = await loadPlugins(config.plugins, {
     baseDir: config.baseDir,
     cacheDir: opts.cacheDir ?? process.env.GATEHOUSE_CACHE_DIR ?? join(tmpdir(), 'gatehouse-cache'),

@@ -42,6 +42,8 @@ function requestOf(o: JSON.Obj): HttpRequest {
 
 /** `init(config_ptr, config_len) -> i32`: the handler returns true when the config is usable. */
 export function init(ptr: u32, len: u32, handler: (config: Config) => bool): i32 {
+  // No `config` in the entry: the host passes length 0 (Bifrost's nil config); an empty Config.
+  if (len == 0) return handler(new Config(new JSON.Obj())) ? 0 : 1;
   const v = JSON.parse<JSON.Value>(readInput(ptr, len));
   const cfg = new Config(v.type == JSON.Types.Object ? v.get<JSON.Obj>() : new JSON.Obj());
   return handler(cfg) ? 0 : 1;

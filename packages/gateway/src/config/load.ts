@@ -37,6 +37,8 @@ export interface GatewayConfig {
   logLevel: string;
   /** `metrics.enabled` (default true): GET /metrics and the request/plugin series behind it. */
   metricsEnabled: boolean;
+  /** What the gateway will not do as the config may expect, logged at start-up (warn). */
+  warnings: readonly string[];
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -72,8 +74,12 @@ export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: strin
   const adminToken = cfg.admin?.token;
   // Checked after env references are resolved: the length that matters is the token's own.
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: admin.token: must be at least 16 characters`);
+  const warnings: string[] = [];
   const names = new Set<string>();
   cfg.plugins.forEach((p, i) => {
+    if (p.enabled === undefined) {
+      warnings.push(`plugins[${i}] ("${p.name}") has no "enabled" key, so it is skipped (as in Bifrost, where it defaults to false); add "enabled": true to run it`);
+    }
     if (p.enabled && names.has(p.name)) throw new ConfigError(`invalid config: plugins[${i}].name: "${p.name}" is used by two enabled plugins`);
     names.add(p.name);
   });
@@ -94,5 +100,6 @@ export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: strin
     logLevel: cfg.logging?.level ?? 'info',
     metricsEnabled: cfg.metrics?.enabled ?? true,
     pricing: new PriceTable(cfg.pricing, new Map([...providers].map(([name, p]) => [name, p.adapter.kind]))),
+    warnings: Object.freeze(warnings),
   });
 }

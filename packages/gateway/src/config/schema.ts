@@ -78,9 +78,11 @@ export const providerSchema = z.looseObject({
 
 export const pluginSchema = z.looseObject({
   name: z.string().min(1),
-  enabled: z.boolean().default(true),
+  /** Bifrost's `enabled` is a plain bool: an entry without it is skipped (with a start-up warning). */
+  enabled: z.boolean().optional(),
   path: z.string().min(1),
-  config: z.record(z.string(), z.unknown()).nullish().transform((c) => c ?? {}),
+  /** Any JSON value (Bifrost's is `any`); absent or null means none (`init` gets length 0). */
+  config: z.unknown().optional().transform((c) => (c === null ? undefined : c)),
   placement: z.enum(['pre_builtin', 'builtin', 'post_builtin']).default('post_builtin'),
   order: z.number().int().default(0),
   on_error: z.enum(['fail_closed', 'fail_open']).default('fail_closed'),

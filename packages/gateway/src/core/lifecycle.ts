@@ -3,7 +3,6 @@ import { renderError, streamErrorEvent } from '../schema/front-errors.js';
 import { emptyMap, mapOf } from '../schema/maps.js';
 import { GatewayError, fromLLMError, isGatewayError, type LLMError } from '../schema/errors.js';
 import type { HttpRequestData, HttpResponseData } from '../schema/http.js';
-import type { ChatCompletion } from '../schema/openai.js';
 import { dropClientBody, isStreaming, type LLMRequest } from '../schema/request.js';
 import { RESPONSE_KEY, chunkEnvelope, rawBodyOf, responseBody, type LLMResponse } from '../schema/response.js';
 import { StreamChunk } from '../schema/stream.js';
@@ -17,7 +16,7 @@ import { parseInferenceBody } from './parse-request.js';
 import { withoutSecrets } from './redact.js';
 import { callWithRetries, type CallOutcome } from './retry.js';
 import type { Target } from './route.js';
-import { completionToChunks } from './stream-convert.js';
+import { shortCircuitChunks } from './stream-convert.js';
 import { hookTraces, type RequestSummary } from './observer.js';
 
 
@@ -210,10 +209,8 @@ async function sendLLMResponse(ex: Exchange, target: Target, req: LLMRequest, re
     let chunks: StreamChunk[];
     if (codec) chunks = codec.eventsOf(resp, req);
     else {
-      const body = responseBody(resp);
-      chunks = (body as { object?: string })?.object === 'chat.completion'
-        ? completionToChunks(body as ChatCompletion, (req.params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true)
-        : [StreamChunk.fromValue(body as Record<string, unknown>)];
+      const includeUsage = (req.params.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+      chunks = shortCircuitChunks(responseBody(resp), req, ex.ctx.requestId, includeUsage);
     }
     const rest = chunks.slice(1)[Symbol.iterator]();
     const it: AsyncIterator<StreamChunk> = { next: async () => rest.next() };

@@ -79,9 +79,10 @@ export interface PluginEntry {
 /** One `plugins[]` entry of the config, after validation and defaults. */
 export interface PluginEntryConfig {
   name: string;
-  enabled: boolean;
+  enabled?: boolean | undefined;
   path: string;
-  config: Record<string, unknown>;
+  /** The entry's `config`, any JSON value; undefined when absent. */
+  config: unknown;
   placement: Placement;
   order: number;
   on_error: OnError;

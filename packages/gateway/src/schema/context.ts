@@ -44,13 +44,22 @@ export class RequestContext {
     this.values[key] = value;
   }
 
-  /** Applies a context object returned by a plugin (WASM hooks return the whole object). */
+  /**
+   * Applies a context object returned by a plugin: a returned key sets its value, a key left out
+   * is kept, a key returned as `null` is removed. So the documents' pass-through `"context": {}`
+   * changes nothing, and no plugin erases another's values by leaving them out. Writes to reserved
+   * keys are dropped.
+   */
   merge(next: unknown): void {
     if (typeof next !== 'object' || next === null || Array.isArray(next)) return;
     const obj = next as Record<string, unknown>;
-    for (const k in obj) if (!isReservedKey(k)) this.values[k] = obj[k];
-    // A key the plugin left out of its returned object is removed, unless it is reserved.
-    for (const k in this.values) if (!(k in obj) && !isReservedKey(k)) delete this.values[k];
+    const values = this.values;
+    for (const k in obj) {
+      if (isReservedKey(k)) continue;
+      const v = obj[k];
+      if (v === null) delete values[k];
+      else values[k] = v;
+    }
   }
 
   toJSON(): Record<string, unknown> {

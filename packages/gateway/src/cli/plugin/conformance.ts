@@ -3,8 +3,9 @@
  * host and checks, in this order:
  *   1. the module passes the start-up check (inspect) and loads (start, `init`);
  *   2. every exported hook, given the canonical sample input, returns output of its shape;
- *   3. context values survive: hooks run in lifecycle order, each given the context the previous
- *      one returned (as the gateway does); a key that goes missing would be deleted in the gateway;
+ *   3. context values survive: hooks run in lifecycle order, each given the context merged from
+ *      what the previous ones returned (as the gateway does); a hook that returns another's key
+ *      as null (a removal) or changes the gateway's probe value fails;
  *   4. 10,000 calls do not grow memory without bound (a warning for AssemblyScript's stub runtime,
  *      which cannot free, and a failure for anything else).
  * Each check prints one PASS/WARN/FAIL line; the exit code is 1 when any failed.
@@ -13,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { inspectWasm } from '../../plugins/wasm/index.js';
 import { DEFAULT_MEMORY_MB, HIGH_WATER_RATIO } from '../../plugins/wasm/limits.js';
 import { callHook, LIFECYCLE } from './hooks.js';
+import { ZERO_MALLOC_NOTE } from './inspect.js';
 import { loadForTools } from './load.js';
 import { SAMPLE_POST_ERROR, sampleFor } from './samples.js';
 import { bold, dim, duration, err, FAIL, out, PASS, Progress, WARN } from './term.js';
@@ -23,6 +25,8 @@ const LEAK_SLACK_BYTES = 4 * 1048576;
 /** Room for the leak check to watch growth without the host recycling the instance. */
 const TEST_MEMORY_MB = 1024;
 const PROBE_KEY = 'conformance.probe';
+/** Eight printable ASCII characters as UTF-16LE. */
+const UTF16_TEXT = /(?:[\x20-\x7e]\x00){8}/;
 
 type Status = 'pass' | 'warn' | 'fail';
 export interface Check { status: Status; what: string; detail?: string }
@@ -43,7 +47,9 @@ export async function conformance(file: string, opts: { calls?: number; config?:
     return checks;
   }
   const hooks = ins.abi.hooks as string[];
-  const looksAssemblyScript = ins.imports.some((i) => i.module === 'env' && i.name === 'abort');
+  // AssemblyScript imports env.abort unless built with `--use abort=` (as Bifrost's example is); its
+  // string literals are UTF-16 in the data, which C, Rust and Go modules do not have.
+  const looksAssemblyScript = ins.imports.some((i) => i.module === 'env' && i.name === 'abort') || UTF16_TEXT.test(Buffer.from(buf).toString('latin1'));
   add('pass', `the module passes the start-up check (hooks: ${hooks.join(', ') || 'none'})`);
 
   let loaded;
@@ -61,14 +67,18 @@ export async function conformance(file: string, opts: { calls?: number; config?:
     const cases: Array<[string, string, Record<string, unknown>]> = [];
     for (const h of LIFECYCLE) if (hooks.includes(h)) cases.push([h, h, sampleFor(h)]);
     if (hooks.includes('post_hook')) cases.push(['post_hook', 'post_hook (provider error)', structuredClone(SAMPLE_POST_ERROR)]);
+    let zeroMalloc = plugin.raw.mallocReturnedZero();
     for (const [hook, label, input] of cases) {
       const r = await callHook(plugin, hook, JSON.stringify(input));
+      zeroMalloc ||= plugin.raw.mallocReturnedZero();
       if (r.failure) add('fail', `${label}: the call fails`, r.failure);
       else if (r.shapeError) add('fail', `${label}: output does not have the hook's shape`, r.shapeError);
       else add('pass', `${label}: ${r.output === null ? 'no output (pass-through)' : 'output parses and has the hook\'s shape'} ${dim(duration(r.ms))}`);
     }
 
-    // 3. Context survives a whole request: the gateway's merge deletes keys a hook leaves out.
+    if (zeroMalloc) add('warn', 'the allocator hands out address 0', ZERO_MALLOC_NOTE);
+
+    // 3. Context survives a whole request: the gateway merges, so only a null can remove a key.
     if (hooks.length > 0) contextCheck(await contextRun(plugin, hooks), add);
 
     // 4. Memory over many calls.
@@ -100,13 +110,17 @@ async function contextRun(plugin: Awaited<ReturnType<typeof loadForTools>>['plug
     const next = (JSON.parse(r.output) as { context?: unknown }).context;
     if (typeof next !== 'object' || next === null || Array.isArray(next)) continue; // no context: unchanged
     const nc = next as Record<string, unknown>;
-    for (const k of Object.keys(ctx)) {
-      if (!(k in nc)) run.lost.push(`${h} dropped "${k}" (set by ${seenFrom.get(k) ?? 'an earlier hook'})`);
+    // The gateway merges: a key left out is kept, so only a `null` (a removal) can lose a value.
+    for (const k of Object.keys(nc)) {
+      if (nc[k] === null && k in ctx && seenFrom.get(k) !== h) run.lost.push(`${h} removed "${k}" (set by ${seenFrom.get(k) ?? 'an earlier hook'}) by returning it as null`);
     }
-    if (PROBE_KEY in nc && nc[PROBE_KEY] !== token) run.changed.push(`${h} changed "${PROBE_KEY}" to ${JSON.stringify(nc[PROBE_KEY])}`);
+    if (PROBE_KEY in nc && nc[PROBE_KEY] !== token && nc[PROBE_KEY] !== null) run.changed.push(`${h} changed "${PROBE_KEY}" to ${JSON.stringify(nc[PROBE_KEY])}`);
     for (const k of Object.keys(nc)) if (!seenFrom.has(k)) seenFrom.set(k, h);
-    ctx = { ...ctx, ...nc };
-    for (const k of Object.keys(ctx)) if (!(k in nc) && k !== 'request_id') delete ctx[k];
+    for (const k of Object.keys(nc)) {
+      if (k === 'request_id') continue;
+      if (nc[k] === null) delete ctx[k];
+      else ctx[k] = nc[k];
+    }
   }
   return run;
 }
@@ -115,7 +129,7 @@ function contextCheck(r: ContextRun, add: (s: Status, w: string, d?: string) => 
   const what = 'context values survive every hook of a request';
   if (r.failures.length) add('fail', what, r.failures.join('\n'));
   else if (r.lost.length || r.changed.length) {
-    add('fail', what, [...r.lost, ...r.changed, 'return the context you were given, with your keys added'].join('\n'));
+    add('fail', what, [...r.lost, ...r.changed, 'return only your own keys (or the context you were given); null removes a key'].join('\n'));
   } else add('pass', what);
 }
 

@@ -6,6 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { inspectWasm, type Inspection } from '../../plugins/wasm/index.js';
 import { HOOK_EXPORTS } from '../../plugins/wasm/validate.js';
+import { loadForTools } from './load.js';
+import { sampleFor } from './samples.js';
 import { bold, cyan, dim, FAIL, green, out, PASS, red, WARN } from './term.js';
 
 export interface Report extends Inspection {
@@ -45,6 +47,7 @@ export async function inspectFile(file: string): Promise<Report> {
   }
   if (abi && !abi.free) notes.push('no free export: input and output blocks are never released (fine for arena or GC allocators)');
   if (ins.imports.some((i) => i.module === 'env' && i.name === 'abort')) notes.push('imports env.abort (AssemblyScript): an abort becomes a plugin failure with its message');
+  if (abi && ins.problems.length === 0 && await mallocGivesZero(file, abi.hooks)) notes.push(ZERO_MALLOC_NOTE);
   const lifecycle = ['get_name', 'init', 'cleanup'].filter((n) => names.has(n));
   return {
     file,
@@ -61,6 +64,31 @@ export async function inspectFile(file: string): Promise<Report> {
       notes,
     },
   };
+}
+
+/** Said by `inspect` and `test` when the module's malloc hands out address 0. */
+export const ZERO_MALLOC_NOTE = 'malloc returned address 0: valid memory, so the gateway accepts it, but an allocator that '
+  + 'starts at 0 writes over the module\'s static data (strings, tables) and the stack; start the heap at __heap_base';
+
+/**
+ * Loads the module (start-up and `init` with `{}`) and, when that allocated nothing, calls its
+ * first hook with the sample input, to see whether malloc hands out address 0. Any failure here
+ * is the test tool's business: the answer is then "not seen".
+ */
+async function mallocGivesZero(file: string, hooks: readonly string[]): Promise<boolean> {
+  let loaded;
+  try {
+    loaded = await loadForTools(file);
+  } catch {
+    return false;
+  }
+  const { plugin } = loaded;
+  try {
+    if (!plugin.raw.mallocReturnedZero() && hooks.length > 0) await Promise.resolve(plugin.raw.call(hooks[0]!, JSON.stringify(sampleFor(hooks[0]!)))).catch(() => null);
+    return plugin.raw.mallocReturnedZero();
+  } finally {
+    await Promise.resolve(plugin.cleanup?.()).catch(() => undefined);
+  }
 }
 
 export function printReport(r: Report): void {

@@ -11,13 +11,15 @@ const HOOK_NAMES = ['httpTransportPreHook', 'httpTransportPostHook', 'httpTransp
  */
 export async function adaptNativeModule(mod: Record<string, unknown>, entry: PluginEntryConfig, log: PluginLogger): Promise<Plugin> {
   let impl: Record<string, unknown>;
+  // A TypeScript plugin reads `config.x`: an absent config is an empty object here (WASM gets length 0).
+  const config = entry.config === undefined ? {} : entry.config;
   const def = mod.default;
-  if (typeof def === 'function') impl = (await (def as (c: unknown) => unknown)(entry.config)) as Record<string, unknown>;
+  if (typeof def === 'function') impl = (await (def as (c: unknown) => unknown)(config)) as Record<string, unknown>;
   else if (def && typeof def === 'object') impl = def as Record<string, unknown>;
   else impl = mod;
   if (!impl || typeof impl !== 'object') throw new Error('the module exports no plugin (expected hook functions, a default object, or a default factory)');
 
-  if (typeof impl.init === 'function') await (impl.init as (c: unknown) => unknown).call(impl, entry.config);
+  if (typeof impl.init === 'function') await (impl.init as (c: unknown) => unknown).call(impl, config);
   const name = typeof impl.getName === 'function' ? String((impl.getName as () => unknown).call(impl)) : typeof impl.name === 'string' ? impl.name : entry.name;
 
   const plugin: Hooks & { name: string } = { name };

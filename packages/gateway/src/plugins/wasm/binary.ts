@@ -158,17 +158,20 @@ export function formatType(t: FuncType | undefined): string {
 }
 
 /**
- * Returns a copy of the module whose first defined memory has `maximum = min(declared, maxPages)`.
- * Throws when the module's declared minimum already exceeds the cap.
+ * Returns a copy of the module whose first defined memory has `maximum = min(declared, maxPages +
+ * slackPages)`. Throws when the module's declared minimum already exceeds the cap (`maxPages`).
+ * The slack lets a grow past the cap succeed, so the host sees it after the call (memory larger
+ * than the cap) and fails the call, instead of the guest quietly getting -1.
  */
-export function capMemory(bytes: Uint8Array, info: ModuleInfo, maxPages: number): Uint8Array {
+export function capMemory(bytes: Uint8Array, info: ModuleInfo, maxPages: number, slackPages = 0): Uint8Array {
   const sec = info.memorySection;
   const mem = info.memories[0];
   if (!sec || !mem) return bytes;
   if (mem.min > maxPages) {
     throw new WasmFormatError(`memory minimum ${mem.min} pages (${pagesToMiB(mem.min)} MiB) exceeds the limit of ${maxPages} pages (${pagesToMiB(maxPages)} MiB)`);
   }
-  const max = mem.max === null ? maxPages : Math.min(mem.max, maxPages);
+  const limit = maxPages + slackPages;
+  const max = mem.max === null ? limit : Math.min(mem.max, limit);
   if (mem.max === max) return bytes;
   // Re-encode the whole memory section: count, then each memory's limits (only the first changes).
   const body: number[] = [];
@@ -176,7 +179,7 @@ export function capMemory(bytes: Uint8Array, info: ModuleInfo, maxPages: number)
   info.memories.forEach((m, i) => {
     body.push((m.shared ? 2 : 0) | 1);
     leb(body, m.min);
-    leb(body, i === 0 ? max : (m.max ?? maxPages));
+    leb(body, i === 0 ? max : (m.max ?? limit));
   });
   const header: number[] = [5];
   leb(header, body.length);

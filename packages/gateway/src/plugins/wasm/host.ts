@@ -24,7 +24,7 @@ export interface WasmPlugin extends Plugin {
    * For the `gatehouse plugin run/test` tools: one hook call with raw JSON text in and out (no
    * shape check, nothing applied), and the live instance's memory size (null when not known).
    */
-  readonly raw: { call(hook: string, input: string): string | null | Promise<string | null>; memoryBytes(): number | null };
+  readonly raw: { call(hook: string, input: string): string | null | Promise<string | null>; memoryBytes(): number | null; mallocReturnedZero(): boolean };
 }
 
 type Then = <A, B>(x: A | Promise<A>, f: (a: A) => B) => B | Promise<B>;
@@ -61,7 +61,11 @@ export function createWasmPlugin(name: string, reportedName: string | null, shap
     isHealthy: () => runner.isHealthy(),
     ...(droppedLogBytes ? { droppedLogBytes } : {}),
     cleanup: () => runner.cleanup(),
-    raw: { call: (hook, input) => runner.call(hook, input, (t) => t), memoryBytes: () => runner.memoryBytes?.() ?? null },
+    raw: {
+      call: (hook, input) => runner.call(hook, input, (t) => t),
+      memoryBytes: () => runner.memoryBytes?.() ?? null,
+      mallocReturnedZero: () => runner.mallocReturnedZero?.() ?? false,
+    },
   };
   const has = (h: string): boolean => (shape.hooks as string[]).includes(h);
 

@@ -8,7 +8,7 @@ import type { PluginEntryConfig, PluginLoadOptions, PluginLoader } from '../plug
 import { capMemory, parseModule, WasmFormatError } from './binary.js';
 import { createWasmPlugin, type WasmPlugin } from './host.js';
 import type { InstanceOptions } from './instance.js';
-import { INIT_FUEL_FACTOR, MAX_FUEL, resolveLimits, WASM_PAGE } from './limits.js';
+import { growSlackPages, INIT_FUEL_FACTOR, MAX_FUEL, resolveLimits, WASM_PAGE } from './limits.js';
 import { loadPluginBytes } from './load.js';
 import { meteredModule } from './meter.js';
 import { droppedBytes, outputCounters } from './output-budget.js';
@@ -39,7 +39,7 @@ export async function loadWasm(entry: PluginEntryConfig, opts: PluginLoadOptions
 
   let runBytes: Uint8Array;
   try {
-    runBytes = capMemory(bytes, info, limits.memoryPages);
+    runBytes = capMemory(bytes, info, limits.memoryPages, growSlackPages(limits.memoryPages));
     if (limits.fuel > 0) runBytes = await meteredModule(runBytes, Math.min(MAX_FUEL, limits.fuel * INIT_FUEL_FACTOR), opts.cacheDir || null);
   } catch (err) {
     throw bad(err instanceof WasmFormatError ? err.message : `cannot instrument module: ${(err as Error).message}`);
@@ -53,7 +53,8 @@ export async function loadWasm(entry: PluginEntryConfig, opts: PluginLoadOptions
 
   const instanceOpts: InstanceOptions = {
     name,
-    configJson: JSON.stringify(entry.config ?? {}),
+    // No config: `init` gets length 0, as in Bifrost (not `{}`).
+    configJson: entry.config === undefined ? '' : JSON.stringify(entry.config),
     fuel: limits.fuel,
     memoryCapBytes: limits.memoryPages * WASM_PAGE,
     highWaterBytes: limits.highWaterBytes,

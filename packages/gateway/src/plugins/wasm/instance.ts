@@ -103,21 +103,38 @@ export class GuestInstance {
   hookText(name: string, input: string): string | null {
     if (this.fuelGlobal) this.fuelGlobal.value = this.opts.fuel;
     this.output.beginCall();
+    let out: string | null;
     try {
-      return this.abi.callText(name, input);
+      out = this.abi.callText(name, input);
     } catch (err) {
       throw this.failure(err);
     }
+    this.checkCap();
+    return out;
   }
 
   hookBytes(name: string, input: Uint8Array, sink: (out: Uint8Array) => void): boolean {
     if (this.fuelGlobal) this.fuelGlobal.value = this.opts.fuel;
     this.output.beginCall();
+    let changed: boolean;
     try {
-      return this.abi.callBytes(name, input, sink);
+      changed = this.abi.callBytes(name, input, sink);
     } catch (err) {
       throw this.failure(err);
     }
+    this.checkCap();
+    return changed;
+  }
+
+  /**
+   * A call that grew memory past the cap failed, even if the guest then returned normally: its
+   * grow would have been refused, so it lost data it meant to keep (the slack in binary.ts's
+   * capMemory is what lets the host see it).
+   */
+  private checkCap(): void {
+    if (this.abi.memory.byteLength <= this.opts.memoryCapBytes) return;
+    this.lines.flush();
+    throw new GuestFailure(`memory.grow past the limit of ${Math.round(this.opts.memoryCapBytes / 1048576 * 10) / 10} MiB (limits.memory_mb) was refused: the plugin hit its memory cap`);
   }
 
   /** `cleanup() -> i32`; returns the code (0 when the plugin has no cleanup). */
@@ -158,15 +175,21 @@ export class GuestInstance {
     const budget = Math.min(MAX_I32, this.opts.fuel * INIT_FUEL_FACTOR);
     if (this.fuelGlobal) this.fuelGlobal.value = budget;
     this.output.beginCall();
+    let out: T;
     try {
-      const out = f();
+      out = f();
       if (this.fuelGlobal) this.startUpFuel += budget - (this.fuelGlobal.value as number);
-      return out;
     } catch (err) {
       this.lines.flush();
       const printed = this.recent.length ? `; plugin output: ${this.recent.join(' | ')}` : '';
       throw new GuestFailure(`${what} failed: ${describe(err, this, this.opts)}${printed}`, { cause: err });
     }
+    try {
+      this.checkCap();
+    } catch (err) {
+      throw new GuestFailure(`${what} failed: ${(err as GuestFailure).reason}`);
+    }
+    return out;
   }
 
   private failure(err: unknown): GuestFailure {

@@ -130,3 +130,13 @@ function positive(v: unknown, what: string, name: string): number | undefined {
   }
   return v;
 }
+
+/**
+ * Pages a guest may grow past its cap before memory.grow is really refused: a grow that lands there
+ * succeeds, and the host fails the call afterwards (memory above the cap), as wasmtime's
+ * `trap_on_grow_failure` would. One eighth of the cap bounds the overshoot; a single grow that
+ * would jump further is refused by the engine as before (and usually traps the guest).
+ */
+export function growSlackPages(capPages: number): number {
+  return Math.max(1, Math.ceil(capPages / 8));
+}

@@ -19,6 +19,8 @@ export interface Runner {
   cleanup(): Promise<void>;
   /** Bytes of linear memory of the current instance (inline only; tools, not the request path). */
   memoryBytes?(): number | null;
+  /** Whether the current instance's `malloc` returned address 0 (inline only; tools). */
+  mallocReturnedZero?(): boolean;
 }
 
 /** Failure bookkeeping: FAILURE_THRESHOLD failures within FAILURE_WINDOW_MS trip it. */
@@ -150,6 +152,10 @@ export class InlineRunner implements Runner {
 
   memoryBytes(): number | null {
     return this.inst ? this.inst.abi.memory.byteLength : null;
+  }
+
+  mallocReturnedZero(): boolean {
+    return this.inst?.abi.mallocReturnedZero ?? false;
   }
 
   async cleanup(): Promise<void> {

@@ -245,9 +245,20 @@ export function parsePostLLM(text: string | null): PostLLMOut | null {
   if (!o) return null;
   return {
     context: field(o, 'context', isObj, 'an object'),
-    response: field(o, 'response', isObj, 'an object'),
+    response: nothingSet(field(o, 'response', isObj, 'an object')),
     error: field(o, 'error', isObj, 'an object'),
     hasError: field(o, 'has_error', isBool, 'a boolean'),
     hookError: field(o, 'hook_error', isStr, 'a string'),
   };
+}
+
+/**
+ * An object whose every value is null is no value: Go marshals an empty untagged response struct as
+ * `{"ChatResponse":null,"TextCompletionResponse":null,...}` (what a TinyGo plugin that could not read
+ * its input echoes), and `{}` is the same "no response".
+ */
+function nothingSet(o: Obj | null): Obj | null {
+  if (!o) return null;
+  for (const k in o) if (o[k] !== null) return o;
+  return null;
 }
