@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from './config/load.js';
 import { createLogger, type Logger } from './observability/log.js';
-import { loadPlugins } from './plugins/load.js';
+import { loadPlugins, type NotLoaded } from './plugins/load.js';
 import { PluginPipeline } from './plugins/pipeline.js';
 import { createAdmin, type AdminLayer } from './admin/index.js';
 import { createGatewayServer, cutStreams, type GatewayServer } from './transport/server.js';
@@ -38,16 +38,18 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
   const log = opts.log ?? createLogger();
   for (const w of config.warnings) log.warn({ component: 'config' }, w);
+  const notLoaded: NotLoaded[] = [];
   const entries = await loadPlugins(config.plugins, {
     baseDir: config.baseDir,
     cacheDir: opts.cacheDir ?? process.env.GATEHOUSE_CACHE_DIR ?? join(tmpdir(), 'gatehouse-cache'),
     log: log.child({ component: 'plugins' }),
+    notLoaded,
   });
   const observers: RequestObserver[] = [];
   if (log.isLevelEnabled('info')) observers.push(accessLog(log));
   const metrics = config.metricsEnabled ? createMetrics(knownModels(config)) : undefined;
   if (metrics) observers.push(metrics);
-  const gateway = new Gateway(config, new PluginPipeline(entries), log, undefined, combineObservers(observers));
+  const gateway = new Gateway(config, new PluginPipeline(entries, notLoaded), log, undefined, combineObservers(observers));
   const admin = createAdmin({
     token: config.adminToken,
     log: log.child({ component: 'admin' }),

@@ -110,6 +110,11 @@ export class Context extends JsonMap {
   get requestId(): string {
     return this.getString("request_id");
   }
+
+  /** Removes `key` from the request's context: it is sent back as `null`, which the host removes. */
+  remove(key: string): void {
+    this.obj.set<JSON.Value>(key, JSON.Value.empty());
+  }
 }
 
 /** The entry's `config` object, as given to `init`. */

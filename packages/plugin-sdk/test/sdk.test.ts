@@ -232,6 +232,13 @@ describe('plugin-sdk under a minimal host written from the contract', () => {
     assert.equal(pre.error, '');
     const post = JSON.parse(call('post_hook', JSON.stringify({ context: ctx, response: null, error: {}, has_error: false }))!);
     assert.deepEqual(post, { context: { request_id: 'q', sdk_post: 'response' }, response: null, error: {}, has_error: false, hook_error: '' });
+    // ctx.remove sends null, which the gateway's merge turns into a removal.
+    const removed = JSON.parse(call('post_hook', JSON.stringify({ context: { ...ctx, sdk_drop: 1 }, response: null, error: {}, has_error: false }))!);
+    assert.deepEqual(removed.context, { request_id: 'q', sdk_drop: null, sdk_post: 'response' });
+    const merged = new RequestContext('q');
+    merged.setValue('sdk_drop', 1);
+    merged.merge(removed.context);
+    assert.deepEqual(merged.values, { request_id: 'q', sdk_post: 'response' });
     const chunk = JSON.parse(call('http_stream_chunk_hook', JSON.stringify({ context: ctx, request: { method: 'POST', path: '/', headers: {}, query: {}, path_params: {}, body: null }, chunk: { choices: [{ delta: { content: 'x' } }] } }))!);
     assert.deepEqual(Object.keys(chunk), ['context', 'chunk', 'has_chunk', 'skip', 'error']);
     assert.deepEqual(chunk.chunk, { choices: [{ delta: { content: 'X' } }] });

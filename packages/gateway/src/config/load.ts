@@ -4,6 +4,7 @@ import { configSchema, type ParsedConfig } from './schema.js';
 import { formatPath, resolveEnvRefs } from './env-refs.js';
 import { PriceTable } from '../pricing/table.js';
 import { buildProviders, type ProviderSettings } from './providers.js';
+import { isGatehouseRootKey, prepareBifrostConfig } from './compat.js';
 
 /** A config that cannot be used; the message names the JSON path and what was expected. */
 export class ConfigError extends Error {
@@ -59,22 +60,30 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 }
 
 export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: string; env?: NodeJS.ProcessEnv } = {}): GatewayConfig {
-  const parsed = configSchema.safeParse(raw);
+  const warnings: string[] = [];
+  const prepared = prepareBifrostConfig(raw, warnings);
+  // `env.NAME` is resolved before validation (so it works in base_url, which must be a URL), and
+  // only under the keys Gatehouse reads: an ignored key's unset variable is no reason to refuse.
+  let resolved: unknown = prepared;
+  try {
+    if (prepared && typeof prepared === 'object' && !Array.isArray(prepared)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(prepared)) out[k] = isGatehouseRootKey(k) ? resolveEnvRefs(v, opts.env ?? process.env, [k]) : v;
+      resolved = out;
+    }
+  } catch (err) {
+    throw new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: ${(err as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(resolved);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`);
     throw new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}:\n${lines.join('\n')}`);
   }
-  let cfg: ParsedConfig;
-  try {
-    cfg = resolveEnvRefs(parsed.data, opts.env ?? process.env) as ParsedConfig;
-  } catch (err) {
-    throw new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: ${(err as Error).message}`);
-  }
+  const cfg: ParsedConfig = parsed.data;
   const providers = buildProviders(cfg.providers, (msg) => new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: ${msg}`));
   const adminToken = cfg.admin?.token;
   // Checked after env references are resolved: the length that matters is the token's own.
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: admin.token: must be at least 16 characters`);
-  const warnings: string[] = [];
   const names = new Set<string>();
   cfg.plugins.forEach((p, i) => {
     if (p.enabled === undefined) {

@@ -38,8 +38,12 @@ export class PluginPipeline {
   readonly #preLLM: Slot[];
   readonly #postLLM: Slot[];
 
-  constructor(entries: PluginEntry[]) {
+  /** Entries left out at start-up because they failed to load under fail_open (for /health). */
+  readonly notLoaded: ReadonlyArray<{ name: string; path: string; error: string }>;
+
+  constructor(entries: PluginEntry[], notLoaded: ReadonlyArray<{ name: string; path: string; error: string }> = []) {
     this.entries = entries;
+    this.notLoaded = notLoaded;
     const slots = (has: (p: Plugin) => boolean): Slot[] => entries.flatMap((entry, index) => (has(entry.plugin) ? [{ entry, index }] : []));
     this.#httpPre = slots((p) => typeof p.httpTransportPreHook === 'function');
     this.#httpPost = slots((p) => typeof p.httpTransportPostHook === 'function').reverse();

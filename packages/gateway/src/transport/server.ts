@@ -245,7 +245,7 @@ function health(gw: Gateway, state: GatewayServer): unknown {
       on_error: e.onError,
       failures: failuresOf(gw, e.name),
       ...(e.plugin.droppedLogBytes ? { log_dropped_bytes: e.plugin.droppedLogBytes() } : {}),
-    })),
+    }) as Record<string, unknown>).concat(gw.pipeline.notLoaded.map((n) => ({ name: n.name, healthy: false, on_error: 'fail_open', loaded: false, error: n.error }))),
   };
 }
 
