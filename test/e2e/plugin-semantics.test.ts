@@ -161,14 +161,14 @@ describe('plugin semantics (Bifrost compatibility)', () => {
     for (const [value, want] of cases) {
       const cfg = buildConfig(mockConfig({ plugins: [{ name: 'cfg', enabled: true, path: file, config: value }] }));
       assert.deepEqual(cfg.plugins[0]!.config, value);
-      const plugin = await loadWasmPlugin(entry(file, { config: cfg.plugins[0]!.config }), opts()) as { reportedName: string | null; cleanup?: () => unknown };
+      const plugin = await loadWasmPlugin(entry(file, { config: cfg.plugins[0]!.config }), opts()) as unknown as { reportedName: string | null; cleanup?: () => unknown };
       assert.equal(plugin.reportedName, want);
       await plugin.cleanup?.();
     }
     for (const raw of [{}, { config: null }]) {
       const cfg = buildConfig(mockConfig({ plugins: [{ name: 'cfg', enabled: true, path: file, ...raw }] }));
       assert.equal(cfg.plugins[0]!.config, undefined, 'no config is no value, not {}');
-      const plugin = await loadWasmPlugin(entry(file, { config: cfg.plugins[0]!.config }), opts()) as { reportedName: string | null; cleanup?: () => unknown };
+      const plugin = await loadWasmPlugin(entry(file, { config: cfg.plugins[0]!.config }), opts()) as unknown as { reportedName: string | null; cleanup?: () => unknown };
       assert.equal(plugin.reportedName, null, 'init got length 0');
       await plugin.cleanup?.();
     }
