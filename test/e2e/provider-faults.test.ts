@@ -67,6 +67,36 @@ describe('provider faults through the openai SDK (OpenAI mock upstream)', () => 
     mock.failKey('k1', undefined);
   });
 
+  test('429 on one key moves to the other key with max_retries 0 and with a retry-after over the cap', async () => {
+    const strict = await startTestGateway({
+      providers: {
+        openai: {
+          keys: [{ name: 'k1', value: 'k1', models: ['gpt-4o-mini'] }, { name: 'k2', value: 'k2', models: ['gpt-4o-mini'] }],
+          network_config: { base_url: mock.url, max_retries: 0, retry_backoff_initial_ms: 5, retry_backoff_max_ms: 50 },
+        },
+      },
+    });
+    try {
+      const c = new OpenAI({ baseURL: strict.baseURL, apiKey: 'client-key', maxRetries: 0 });
+      for (const fault of [{ status: 429, message: 'slow down' }, { status: 429, message: 'come back in a minute', retryAfter: 60 }]) {
+        mock.reset();
+        mock.failKey('k1', fault);
+        for (let i = 0; i < 4; i++) {
+          const res = await c.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: user(`switch${i}`) });
+          assert.equal(res.choices[0]?.message.content, `Echo: switch${i}`);
+        }
+        assert.equal(mock.requests.filter((r) => r.key === 'k2').length, 4, 'every answer came from k2');
+      }
+      // Both keys rate-limited: no retry is allowed, so the 429 reaches the client.
+      mock.failKey('k2', { status: 429, message: 'slow down' });
+      await assert.rejects(c.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: user('none') }), (e: { status?: number }) => e.status === 429);
+    } finally {
+      mock.failKey('k1', undefined);
+      mock.failKey('k2', undefined);
+      await strict.close(500);
+    }
+  });
+
   test('401 on one key: the key is put aside and the other key answers', async () => {
     mock.reset();
     mock.setKeys(['k2']);

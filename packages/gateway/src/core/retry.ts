@@ -17,8 +17,9 @@ export type CallOutcome =
 /**
  * One target, with retries: network errors, 429 and 5xx are retried up to `max_retries` times with
  * exponential backoff and full jitter, honouring `retry-after` (a wait longer than the backoff cap
- * is not waited for: the error goes to the fallbacks instead). A 429 steers the next attempt to
- * another key; a 401/403 puts the key aside for this request and tries the next key at once.
+ * is not waited for: the error goes to the fallbacks instead). A 429 moves to another key not yet
+ * rate-limited at once (not counted as a retry, whatever `max_retries` and `retry-after` say); a
+ * 401/403 puts the key aside for this request and tries the next key at once.
  * A stream's first event is awaited here, so a stream that fails before sending anything is
  * retried like any other failure; once an event has reached the client nothing is retried.
  */
@@ -49,8 +50,13 @@ export async function callWithRetries(target: Target, req: LLMRequest, http: Ups
         if (pickKey(provider.keys, target.model, excluded)) continue;
         throw e;
       }
+      if (e.status === 429) {
+        (avoided ??= new Set()).add(key.name);
+        // Another key not yet rate-limited is tried at once: a key switch is not a retry, so it
+        // needs no max_retries and waits for no retry-after (that key's limit is not the other's).
+        if (pickKey(provider.keys, target.model, union(excluded, avoided))) continue;
+      }
       if (!e.retryable || retries >= net.maxRetries) throw e;
-      if (e.status === 429) (avoided ??= new Set()).add(key.name);
       const wait = backoffMs(retries, net.retryBackoffInitialMs, net.retryBackoffMaxMs, e.retryAfterMs);
       if (wait === undefined) throw e;
       retries++;
@@ -58,6 +64,11 @@ export async function callWithRetries(target: Target, req: LLMRequest, http: Ups
       if (signal.aborted) throw e;
     }
   }
+}
+
+function union(a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): ReadonlySet<string> {
+  if (!a || a.size === 0) return b;
+  return new Set([...a, ...b]);
 }
 
 /** Full-jitter exponential backoff; `undefined` when the server asks for longer than the cap. */
