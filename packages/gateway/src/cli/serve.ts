@@ -56,21 +56,31 @@ export async function serve(args: ServeArgs): Promise<number> {
   if (cluster.isWorker && process.send) process.send({ type: 'gatehouse:listening', url: running.url, banner });
   else console.log(banner);
 
+  // Logs go to stdout; when that is a closed pipe (`gatehouse serve | head`), a write fails with
+  // EPIPE. The lines are lost either way: the failure must neither crash the gateway nor keep it
+  // from stopping.
+  process.stdout.on('error', () => undefined);
+  const safeLog = (f: () => void): void => { try { f(); } catch { /* stdout is gone */ } };
+
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal, inflight: running.gateway.inflight }, 'shutting down: draining in-flight requests');
+    // Whatever happens to the drain (or to a log write), the process ends after the grace period.
+    setTimeout(() => process.exit(0), config.shutdownGraceMs + 5000).unref();
+    safeLog(() => log.info({ signal, inflight: running.gateway.inflight }, 'shutting down: draining in-flight requests'));
     running.close().then(({ clean }) => {
-      log.info({ clean }, clean ? 'stopped' : 'stopped after the grace period; unfinished requests were closed');
+      safeLog(() => log.info({ clean }, clean ? 'stopped' : 'stopped after the grace period; unfinished requests were closed'));
       process.exit(0);
     }, (err) => {
-      log.error({ err: String(err) }, 'error during shutdown');
+      safeLog(() => log.error({ err: String(err) }, 'error during shutdown'));
       process.exit(1);
     });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Reloading is not there yet: SIGHUP (whose default is to end the process) is logged and ignored.
+  process.on('SIGHUP', () => safeLog(() => log.warn({ signal: 'SIGHUP' }, 'SIGHUP received: config reload is not supported yet; ignored')));
   return -1;
 }
 
