@@ -238,7 +238,7 @@ describe('plugin-sdk under a minimal host written from the contract', () => {
     const merged = new RequestContext('q');
     merged.setValue('sdk_drop', 1);
     merged.merge(removed.context);
-    assert.deepEqual(merged.values, { request_id: 'q', sdk_post: 'response' });
+    assert.deepEqual({ ...merged.values }, { request_id: 'q', sdk_post: 'response' });
     const chunk = JSON.parse(call('http_stream_chunk_hook', JSON.stringify({ context: ctx, request: { method: 'POST', path: '/', headers: {}, query: {}, path_params: {}, body: null }, chunk: { choices: [{ delta: { content: 'x' } }] } }))!);
     assert.deepEqual(Object.keys(chunk), ['context', 'chunk', 'has_chunk', 'skip', 'error']);
     assert.deepEqual(chunk.chunk, { choices: [{ delta: { content: 'X' } }] });
