@@ -12,6 +12,9 @@ import { combineObservers, type RequestObserver } from './core/observer.js';
 import { accessLog } from './observability/access-log.js';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
 import { metricsMount } from './observability/metrics-endpoint.js';
+import { openRequestLog } from './observability/open-request-log.js';
+import type { RequestLog } from './observability/request-log.js';
+import { registerLogRoutes } from './admin/routes/logs.js';
 
 export interface StartOptions {
   port?: number;
@@ -26,6 +29,8 @@ export interface RunningGateway {
   server: GatewayServer;
   /** The prom-client series behind GET /metrics; undefined when `metrics.enabled` is false. */
   metrics: GatewayMetrics | undefined;
+  /** The request log writer (`logs_store.enabled`); undefined when off. */
+  requestLog: RequestLog | undefined;
   /** The management API: other layers register their /api routes on `admin.router`. */
   admin: AdminLayer;
   url: string;
@@ -49,6 +54,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   if (log.isLevelEnabled('info')) observers.push(accessLog(log));
   const metrics = config.metricsEnabled ? createMetrics(knownModels(config)) : undefined;
   if (metrics) observers.push(metrics);
+  // Opened before anything listens: a store that cannot be opened is a start-up error.
+  const requestLog = config.logStore ? await openRequestLog(config.logStore, log.child({ component: 'log-store' }), metrics?.registry) : undefined;
+  if (requestLog) observers.push(requestLog);
   const gateway = new Gateway(config, new PluginPipeline(entries, notLoaded), log, undefined, combineObservers(observers));
   const admin = createAdmin({
     token: config.adminToken,
@@ -57,6 +65,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     maxBodyBytes: Math.max(config.maxBodyBytes, 64 * 1024 * 1024),
     bodyTimeoutMs: config.bodyTimeoutMs,
   });
+  if (requestLog) registerLogRoutes(admin.router, requestLog.store, requestLog.stats);
   const server = createGatewayServer(gateway, { mounts: metrics ? [admin.mount, metricsMount(metrics.registry)] : [admin.mount] });
   const host = opts.host ?? config.server.host;
   await new Promise<void>((resolve, reject) => {
@@ -72,6 +81,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     gateway,
     server,
     metrics,
+    requestLog,
     admin,
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -85,6 +95,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
         server.server.closeAllConnections();
         await closed;
         await gateway.close();
+        await requestLog?.close().catch((err: Error) => log.error({ component: 'log-store', err: err.message }, 'log store close failed'));
         return { clean };
       })();
       return closing;

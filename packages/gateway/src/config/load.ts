@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { configSchema, type ParsedConfig } from './schema.js';
 import { formatPath, resolveEnvRefs } from './env-refs.js';
 import { PriceTable } from '../pricing/table.js';
+import { logStoreSettings, type LogStoreSettings } from './log-store.js';
 import { buildProviders, type ProviderSettings } from './providers.js';
 import { isGatehouseRootKey, prepareBifrostConfig } from './compat.js';
 
@@ -38,6 +39,8 @@ export interface GatewayConfig {
   logLevel: string;
   /** `metrics.enabled` (default true): GET /metrics and the request/plugin series behind it. */
   metricsEnabled: boolean;
+  /** `logs_store` when enabled: where the request log goes. */
+  logStore: LogStoreSettings | undefined;
   /** What the gateway will not do as the config may expect, logged at start-up (warn). */
   warnings: readonly string[];
 }
@@ -109,6 +112,7 @@ export function buildConfig(raw: unknown, opts: { file?: string; baseDir?: strin
     logLevel: cfg.logging?.level ?? 'info',
     metricsEnabled: cfg.metrics?.enabled ?? true,
     pricing: new PriceTable(cfg.pricing, new Map([...providers].map(([name, p]) => [name, p.adapter.kind]))),
+    logStore: logStoreSettings(cfg.logs_store, opts.baseDir ?? process.cwd(), (msg) => new ConfigError(`invalid config${opts.file ? ` in ${opts.file}` : ''}: ${msg}`)),
     warnings: Object.freeze(warnings),
   });
 }

@@ -122,6 +122,36 @@ export const priceSchema = z.strictObject({
   output_per_mtok: z.number().nonnegative(),
 });
 
+const pgStoreSchema = z.looseObject({
+  /** A connection string; or Bifrost's host/port/user/password/db_name/ssl_mode. */
+  url: z.string().optional(),
+  host: z.string().optional(),
+  port: z.union([z.number().int(), z.string().regex(/^\d+$/)]).optional(),
+  user: z.string().optional(),
+  password: z.string().optional(),
+  db_name: z.string().optional(),
+  ssl_mode: z.string().optional(),
+  /** Our own: table name, `table` or `schema.table` (default gatehouse_request_logs). */
+  table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, 'letters, digits and _, optionally "schema.table"').optional(),
+});
+
+export const logsStoreSchema = z.looseObject({
+  enabled: z.boolean().default(false),
+  type: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  /** sqlite: `{ path }` (default gatehouse-logs.db beside the config file); postgres: see pgStoreSchema. */
+  config: z.looseObject({ path: z.string().min(1).optional(), ...pgStoreSchema.shape }).default({}),
+  /** Rows older than this are deleted (Bifrost's name). */
+  retention_days: z.number().positive().optional(),
+  /** Our own: all but the newest this many rows are deleted. */
+  max_rows: z.number().int().positive().optional(),
+  /** Our own: the write queue (rows beyond max_queue are dropped and counted, never the request). */
+  queue: z.strictObject({
+    max_queue: z.number().int().positive().default(10_000),
+    batch_rows: z.number().int().positive().default(500),
+    flush_ms: z.number().int().positive().default(200),
+  }).default({ max_queue: 10_000, batch_rows: 500, flush_ms: 200 }),
+});
+
 export const configSchema = z.looseObject({
   $schema: z.string().optional(),
   client: clientSchema.default(() => clientSchema.parse({})),
@@ -137,6 +167,8 @@ export const configSchema = z.looseObject({
   logging: z.looseObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).optional(),
   /** Our own: Prometheus series at GET /metrics (on unless false). */
   metrics: z.looseObject({ enabled: z.boolean().default(true) }).optional(),
+  /** Bifrost's `logs_store`: the request log behind GET /api/logs (off unless enabled). */
+  logs_store: logsStoreSchema.optional(),
   pricing: z.record(z.string().regex(/^[^/]+\/.+$/, '"<provider>/<model>"'), priceSchema).default({}),
   server: z.looseObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).optional(),
 });
