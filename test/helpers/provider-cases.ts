@@ -5,7 +5,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { startAnthropicUpstream } from '../mocks/anthropic-upstream.js';
 import { startBedrockUpstream } from '../mocks/bedrock-upstream.js';
+import { startCohereUpstream } from '../mocks/cohere-upstream.js';
 import { startGeminiUpstream } from '../mocks/gemini-upstream.js';
+import { startMistralUpstream } from '../mocks/mistral-upstream.js';
 import type { MockUpstream } from '../mocks/mock-server.js';
 import { startOpenAIUpstream } from '../mocks/openai-upstream.js';
 import { startVertexUpstream } from '../mocks/vertex-upstream.js';
@@ -41,6 +43,8 @@ export const PROVIDER_CASES: Case[] = [
     start: () => startBedrockUpstream({ credentials: { AKIDBEDROCKTEST: 'bedrock-secret-key' } }),
     config: (url) => ({ keys: [{ bedrock_key_config: { access_key: 'AKIDBEDROCKTEST', secret_key: 'bedrock-secret-key', region: 'us-east-1' } }], network_config: { base_url: url } }),
   },
+  { provider: 'cohere', model: 'command-r-plus', start: () => startCohereUpstream({ keys: ['secret-key'] }), embeddings: 'embed-v4.0', config: apiKey, sentKey: 'secret-key' },
+  { provider: 'mistral', model: 'mistral-small-latest', start: () => startMistralUpstream({ keys: ['secret-key'] }), embeddings: 'mistral-embed', config: apiKey, sentKey: 'secret-key' },
   { provider: 'vertex', model: 'gemini-2.0-flash-001', embeddings: 'text-embedding-005', start: startVertex, config: vertexConfig, sentKey: 'ya29.' },
   { provider: 'vertex', model: 'claude-3-5-haiku@20241022', embeddings: 'text-embedding-005', start: startVertex, config: vertexConfig, sentKey: 'ya29.' },
 ];

@@ -69,6 +69,7 @@ export interface RecordedRequest {
 /** A normal answer: a JSON body, or SSE events (already framed) whose last `endMarkers` events end the stream. */
 export type Reply =
   | { kind: 'json'; status?: number; body: unknown; headers?: Record<string, string> }
+  | { kind: 'binary'; body: Uint8Array; contentType: string }
   | { kind: 'sse'; events: Array<string | Uint8Array>; endMarkers: number; contentType?: string };
 
 export interface Dialect {
@@ -201,6 +202,11 @@ export async function startMockServer(dialect: Dialect, opts: MockOptions = {}):
   }
 
   async function send(res: ServerResponse, reply: Reply, f: Fault, markReset?: () => void): Promise<void> {
+    if (reply.kind === 'binary') {
+      res.writeHead(200, { 'content-type': reply.contentType, 'content-length': String(reply.body.length) });
+      res.end(reply.body);
+      return;
+    }
     if (reply.kind === 'json') {
       let text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
       if (f.invalidJson) text = '{"id": "broken", "choices": [ this is not json';

@@ -71,7 +71,7 @@ function textOf(content: unknown): { text: string; images: number } {
   return { text, images: content.filter((p) => p?.type === 'image_url').length };
 }
 
-function chat(rec: RecordedRequest): Reply {
+export function chat(rec: RecordedRequest): Reply {
   const b = rec.body as Record<string, any>;
   if (typeof b.model !== 'string') return fail(400, "you must provide a model parameter");
   if (!Array.isArray(b.messages) || b.messages.length === 0) return fail(400, "'messages' must contain at least one message");
@@ -138,7 +138,7 @@ function completion(rec: RecordedRequest): Reply {
   return { kind: 'sse', events, endMarkers: 1 };
 }
 
-function embeddings(rec: RecordedRequest): Reply {
+export function embeddings(rec: RecordedRequest): Reply {
   const b = rec.body as Record<string, any>;
   const inputs: unknown[] = Array.isArray(b.input) ? b.input : [b.input];
   if (b.input === undefined || inputs.length === 0) return fail(400, "'input' is a required property");

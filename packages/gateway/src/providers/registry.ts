@@ -1,6 +1,9 @@
 import { AnthropicAdapter } from './anthropic/adapter.js';
 import { BedrockAdapter } from './bedrock/adapter.js';
+import { CohereAdapter } from './cohere/adapter.js';
+import { ElevenLabsAdapter } from './elevenlabs/adapter.js';
 import { GeminiAdapter } from './gemini/adapter.js';
+import { MistralAdapter } from './mistral/adapter.js';
 import { MockAdapter } from './mock/adapter.js';
 import { AzureAdapter } from './openai/azure.js';
 import { VertexAdapter } from './vertex/adapter.js';
@@ -14,11 +17,15 @@ const factories: Record<string, AdapterFactory> = {
   anthropic: () => new AnthropicAdapter(),
   azure: () => new AzureAdapter(),
   bedrock: () => new BedrockAdapter(),
+  cohere: () => new CohereAdapter(),
+  elevenlabs: () => new ElevenLabsAdapter(),
   gemini: () => new GeminiAdapter(),
   mock: () => new MockAdapter(),
   vertex: () => new VertexAdapter(),
 };
 for (const [name, family] of Object.entries(OPENAI_COMPATIBLE)) factories[name] = () => new OpenAIAdapter(name, family);
+// Mistral speaks OpenAI's format with its own field names and error shape.
+factories.mistral = () => new MistralAdapter();
 
 /** Registers an adapter kind (the Anthropic and Gemini modules do this for themselves). */
 export function registerAdapter(kind: string, factory: AdapterFactory): void {

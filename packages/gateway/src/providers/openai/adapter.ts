@@ -6,7 +6,7 @@ import { StreamChunk } from '../../schema/stream.js';
 import type { ProviderAdapter, ProviderCall, ProviderResult } from '../provider.js';
 import type { UpstreamResponse } from '../upstream-client.js';
 import { readJsonWithText } from '../translate/upstream-body.js';
-import { openAIErrorDialect, upstreamStatusError } from '../translate/upstream-error.js';
+import { openAIErrorDialect, upstreamStatusError, type ErrorDialect } from '../translate/upstream-error.js';
 import { sseEvents } from '../translate/sse-parse.js';
 import { joinApiUrl, type CompatibleProvider } from './family.js';
 
@@ -65,19 +65,33 @@ export class OpenAIAdapter implements ProviderAdapter {
     return req.model;
   }
 
+  /** The body field that carries `input` for this request type. */
+  protected inputField(req: LLMRequest): string {
+    return INPUT_FIELD[req.request_type as ClassicType];
+  }
+
+  /** The upstream body; family members with their own spellings (mistral) override it. */
+  protected body(req: LLMRequest, call: ProviderCall): string {
+    return openAIBody(req, this.upstreamModel(req, call));
+  }
+
+  protected errorDialect(): ErrorDialect {
+    return openAIErrorDialect;
+  }
+
   async send(req: LLMRequest, call: ProviderCall): Promise<ProviderResult> {
     const stream = req.params.stream === true;
     const res = await call.http.request({
       url: this.url(req, call),
       headers: this.headers(call),
-      body: openAIBody(req, this.upstreamModel(req, call)),
+      body: this.body(req, call),
       signal: call.signal,
       headersTimeoutMs: call.network.requestTimeoutMs,
       bodyTimeoutMs: stream ? call.network.streamIdleTimeoutMs : (call.network.bodyIdleTimeoutMs ?? call.network.requestTimeoutMs),
       provider: this.kind,
       limits: call.network.bodyLimits,
     });
-    if (res.status < 200 || res.status > 299) throw await upstreamStatusError(res, this.kind, openAIErrorDialect);
+    if (res.status < 200 || res.status > 299) throw await upstreamStatusError(res, this.kind, this.errorDialect());
     if (stream) return { kind: 'stream', stream: openAIStream(res, this.kind) };
     const { value: body, text } = await readJsonWithText<Record<string, unknown>>(res, this.kind);
     if (body && typeof body === 'object' && body.error && !body.choices && !body.data) {
