@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import wabtInit from 'wabt';
-import { startCli, writeConfig } from '../helpers/cli.js';
+import { killGroup, startCli, writeConfig } from '../helpers/cli.js';
 import { bumpMalloc } from '../helpers/wat.js';
 
 /**
@@ -215,3 +215,49 @@ test('SIGTERM (--workers 2): every worker drains and cleans up, the primary exit
   }
   assert.ok(existsSync(markers));
 });
+
+// `gatehouse serve | head`: the reader of stdout is gone, so every log line fails with EPIPE. The
+// first failing write is the shutdown line itself: SIGTERM must still drain and end the process (it
+// used to loop forever in the logger's exit flush, retrying that write).
+for (const workers of ['1', '2']) {
+  test(`SIGTERM with stdout closed by its reader (--workers ${workers}): drains, cleans up, exits 0`, async () => {
+    const markers = mkdtempSync(join(dir, `pipe${workers}-`));
+    const { child, url, output } = await startCli(['-c', config(markers, 10, 0), '--port', '0', '--workers', workers], {}, { detached: true });
+    try {
+      if (workers !== '1') await new Promise((r) => setTimeout(r, 1500));
+      assert.equal((await inFlight(url, 'a', false).then((f) => f.done)).status, 200);
+      child.stdout!.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      // No request in between: the shutdown line is the first write into the closed pipe, and the
+      // process exits before that write has failed (the case that hung).
+      const exit = exited(child, 10_000);
+      child.kill('SIGTERM');
+      const { code, signal } = await exit;
+      assert.equal(signal, null);
+      assert.equal(code, 0, output());
+      assert.equal(readdirSync(markers).length, Number(workers), 'cleanup ran in every worker');
+    } finally {
+      killGroup(child);
+    }
+  });
+
+  // SIGHUP's default action ends a process (a closed terminal, `kill -HUP` by habit): logged, ignored.
+  test(`SIGHUP (--workers ${workers}) is logged and ignored; SIGTERM still exits 0`, async () => {
+    const markers = mkdtempSync(join(dir, `hup${workers}-`));
+    const { child, url, output } = await startCli(['-c', config(markers, 10, 0), '--port', '0', '--workers', workers], {}, { detached: true });
+    try {
+      if (workers !== '1') await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGHUP');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(child.exitCode, null, `SIGHUP ended the gateway: ${output()}`);
+      assert.equal(child.signalCode, null, `SIGHUP ended the gateway: ${output()}`);
+      assert.match(output(), /SIGHUP.*ignored/);
+      assert.equal((await inFlight(url, 'b', false).then((f) => f.done)).status, 200, 'still serving after SIGHUP');
+      const exit = exited(child, 10_000);
+      child.kill('SIGTERM');
+      assert.equal((await exit).code, 0, output());
+    } finally {
+      killGroup(child);
+    }
+  });
+}

@@ -25,10 +25,13 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ c
   });
 }
 
-/** Starts `gatehouse serve` and resolves with its URL once the banner is printed. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+/**
+ * Starts `gatehouse serve` and resolves with its URL once the banner is printed. `detached` puts it
+ * in a process group of its own, so a test can end it with its cluster workers: `killGroup`.
+ */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, opts: { detached?: boolean } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { env: { ...process.env, ...env }, cwd: root });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], { env: { ...process.env, ...env }, cwd: root, detached: opts.detached });
     let out = '';
     const onData = (d: Buffer): void => {
       out += d;
@@ -39,4 +42,9 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{
     child.stderr.on('data', (d) => (out += d));
     child.on('exit', (code) => reject(new Error(`exited with ${code} before listening:\n${out}`)));
   });
+}
+
+/** SIGKILL to a detached child's whole process group (workers included); no-op once it is gone. */
+export function killGroup(child: ChildProcess): void {
+  try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
 }

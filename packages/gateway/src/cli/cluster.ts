@@ -62,6 +62,11 @@ export function runPrimary(workers: number): Promise<number> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    // As in a worker (serve.ts): not a reason to end; a terminal's hangup reaches the workers too.
+    process.on('SIGHUP', () => console.error('gatehouse: SIGHUP received: config reload is not supported yet; ignored'));
+    // A closed stdout/stderr (`gatehouse serve | head`) loses the primary's lines, nothing more.
+    process.stdout.on('error', () => undefined);
+    process.stderr.on('error', () => undefined);
     for (let i = 0; i < workers; i++) fork();
   });
 }

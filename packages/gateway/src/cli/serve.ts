@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { startGateway } from '../start.js';
-import { createLogger } from '../observability/log.js';
+import { createLogger, endLog } from '../observability/log.js';
 import { PluginLoadError } from '../plugins/load.js';
 
 export interface ServeArgs { config?: string; port?: string; host?: string; workers?: string }
@@ -52,15 +52,12 @@ export async function serve(args: ServeArgs): Promise<number> {
     console.error(`gatehouse: cannot start: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  const banner = bannerOf(running.url, running.gateway, running.admin.auth.hasToken);
-  if (cluster.isWorker && process.send) process.send({ type: 'gatehouse:listening', url: running.url, banner });
-  else console.log(banner);
-
   // Logs go to stdout; when that is a closed pipe (`gatehouse serve | head`), a write fails with
   // EPIPE. The lines are lost either way: the failure must neither crash the gateway nor keep it
   // from stopping.
   process.stdout.on('error', () => undefined);
   const safeLog = (f: () => void): void => { try { f(); } catch { /* stdout is gone */ } };
+  const exit = (code: number): void => { void endLog(log).then(() => process.exit(code)); };
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -71,16 +68,22 @@ export async function serve(args: ServeArgs): Promise<number> {
     safeLog(() => log.info({ signal, inflight: running.gateway.inflight }, 'shutting down: draining in-flight requests'));
     running.close().then(({ clean }) => {
       safeLog(() => log.info({ clean }, clean ? 'stopped' : 'stopped after the grace period; unfinished requests were closed'));
-      process.exit(0);
+      exit(0);
     }, (err) => {
       safeLog(() => log.error({ err: String(err) }, 'error during shutdown'));
-      process.exit(1);
+      exit(1);
     });
   };
+  // Before the banner: whoever reads it may signal at once, and a signal without a listener yet
+  // takes its default action (the process ends at once, nothing drained).
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // Reloading is not there yet: SIGHUP (whose default is to end the process) is logged and ignored.
   process.on('SIGHUP', () => safeLog(() => log.warn({ signal: 'SIGHUP' }, 'SIGHUP received: config reload is not supported yet; ignored')));
+
+  const banner = bannerOf(running.url, running.gateway, running.admin.auth.hasToken);
+  if (cluster.isWorker && process.send) process.send({ type: 'gatehouse:listening', url: running.url, banner });
+  else console.log(banner);
   return -1;
 }
 

@@ -33,7 +33,42 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     const pretty = loadPretty();
     if (pretty) return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
-  return pino(options, opts.destination as pino.DestinationStream | undefined);
+  if (opts.destination) return pino(options, opts.destination as pino.DestinationStream);
+  const dest = stdoutDestination();
+  enders.set(dest.stream, dest.end);
+  return pino(options, dest.stream);
+}
+
+const enders = new WeakMap<object, (timeoutMs: number) => Promise<void>>();
+
+/**
+ * Writes out (or gives up on) what the log still holds; call it last before `process.exit`.
+ * Needed because pino flushes an asynchronous destination synchronously at exit, and sonic-boom 4
+ * retries a failed write there forever: with a closed stdout (`gatehouse serve | head`) the process
+ * never ended. An ended destination is skipped at exit; one whose write failed (EPIPE) has its
+ * flush turned into a no-op by pino. Child loggers share their parent's destination.
+ */
+export function endLog(log: Logger, timeoutMs = 2000): Promise<void> {
+  const stream = (log as unknown as Record<symbol, object>)[pino.symbols.streamSym];
+  const end = stream ? enders.get(stream) : undefined;
+  return end ? end(timeoutMs) : Promise.resolve();
+}
+
+/** pino's own default (sonic-boom on fd 1, asynchronous), held so it can be ended before exit. */
+function stdoutDestination(): { stream: pino.DestinationStream; end: (timeoutMs: number) => Promise<void> } {
+  const stream = pino.destination({ dest: 1, sync: false, minLength: 0 });
+  let failed = false;
+  // Beside pino's own EPIPE handler: a log line that cannot be written never stops the gateway.
+  stream.on('error', () => { failed = true; });
+  const end = (timeoutMs: number): Promise<void> => new Promise((resolve) => {
+    if (failed || (stream as { destroyed?: boolean }).destroyed) return resolve();
+    const done = (): void => { clearTimeout(timer); resolve(); };
+    const timer = setTimeout(done, timeoutMs);
+    stream.once('close', done);
+    stream.once('error', done);
+    try { stream.end(); } catch { done(); }
+  });
+  return { stream, end };
 }
 
 type PrettyFactory = (o: Record<string, unknown>) => pino.DestinationStream;
